@@ -1,0 +1,97 @@
+import Prometheus
+import Synchronization
+import VigilCore
+
+/// Vigil's Prometheus metrics, created once; per-route handles are cached so recording is cheap.
+public final class VigilMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let decisions: [Decision: Counter]
+    private let casesOpened: Counter
+    private let replays: Counter
+    private let commitBatchSize: ValueHistogram
+    private let commitDuration: DurationHistogram
+    private let commitFailures: Counter
+    private let requestHandles = Mutex<[RouteKey: RouteHandles]>([:])
+
+    private struct RouteKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    private struct RouteHandles {
+        var requests: Counter
+        var latency: DurationHistogram
+    }
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var decisions: [Decision: Counter] = [:]
+        for decision in Decision.allCases {
+            decisions[decision] = registry.makeCounter(descriptor: Self.descriptor("vigil_decisions_total", "Decisions made, by outcome (replays of a stored decision not counted)"), labels: [("decision", decision.rawValue)])
+        }
+        self.decisions = decisions
+        casesOpened = registry.makeCounter(descriptor: Self.descriptor("vigil_cases_opened_total", "Review cases opened"))
+        replays = registry.makeCounter(descriptor: Self.descriptor("vigil_score_replays_total", "Score requests answered from a stored decision"))
+        commitBatchSize = registry.makeValueHistogram(descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"), buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+        commitDuration = registry.makeDurationHistogram(descriptor: Self.descriptor("vigil_commit_duration_seconds", "Time to write and commit one group of scored payments"), buckets: Self.latencyBuckets)
+        commitFailures = registry.makeCounter(descriptor: Self.descriptor("vigil_commit_failures_total", "Group commits that failed"))
+    }
+
+    /// A descriptor whose exposed name is `fullName` (its last `_` part is the unit).
+    static func descriptor(_ fullName: String, _ help: String) -> MetricNameDescriptor {
+        let cut = fullName.lastIndex(of: "_")!
+        return MetricNameDescriptor(
+            metricName: String(fullName[..<cut]), unitName: String(fullName[fullName.index(after: cut)...]),
+            helpText: help)
+    }
+
+    /// Counts one answered request under its route template (never the raw path).
+    public func recordRequest(route: String, method: String, status: Int, latency: Duration) {
+        let key = RouteKey(route: route, method: method, status: status)
+        let handles = requestHandles.withLock { cache -> RouteHandles in
+            if let handles = cache[key] { return handles }
+            let handles = RouteHandles(
+                requests: registry.makeCounter(
+                    descriptor: Self.descriptor(
+                        "vigil_http_requests_total", "HTTP requests by route template, method and status"),
+                    labels: [("route", route), ("method", method), ("status", String(status))]),
+                latency: registry.makeDurationHistogram(
+                    descriptor: Self.descriptor(
+                        "vigil_http_request_duration_seconds", "HTTP request latency by route template"),
+                    labels: [("route", route), ("method", method), ("status", String(status))],
+                    buckets: Self.latencyBuckets))
+            cache[key] = handles
+            return handles
+        }
+        handles.requests.increment()
+        handles.latency.record(latency)
+    }
+
+    public func recordDecision(_ decision: Decision, openedCase: Bool) {
+        decisions[decision]?.increment()
+        if openedCase { casesOpened.increment() }
+    }
+
+    public func recordReplay() { replays.increment() }
+
+    public func recordCommit(batchSize: Int, seconds: Double, succeeded: Bool) {
+        commitBatchSize.record(Double(batchSize))
+        commitDuration.record(.nanoseconds(Int64(seconds * 1e9)))
+        if !succeeded { commitFailures.increment() }
+    }
+
+    /// The Prometheus text exposition.
+    public func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16_384)
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import CompressNIO
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Reads a JSON request body within limits: media type, size before and after gzip.
+enum RequestBodyReader {
+    static func jsonBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        guard let contentType = request.headers[.contentType] else {
+            throw Problem.unsupportedMediaType("send Content-Type: application/json")
+        }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+        guard mediaType.lowercased() == "application/json" else {
+            throw Problem.unsupportedMediaType("Content-Type must be application/json, not \(mediaType.prefix(100))")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
+        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard encoding == nil || encoding == "identity" || encoding == "gzip" || encoding == "x-gzip" else {
+            throw Problem(
+                status: .unsupportedMediaType, slug: "unsupported-encoding", title: "Unsupported content encoding",
+                detail: "Content-Encoding \(encoding!.prefix(50)) is not supported; use gzip or none")
+        }
+        var body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Problem.payloadTooLarge(limit: limit)
+        }
+        guard encoding == "gzip" || encoding == "x-gzip" else { return body }
+        do {
+            return try body.decompress(with: .gzip(), maxSize: limit)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw Problem.payloadTooLarge(limit: limit)
+        } catch {
+            throw Problem(
+                status: .badRequest, slug: "malformed-body", title: "The body could not be decompressed",
+                detail: "Content-Encoding is gzip but the body is not a valid gzip stream")
+        }
+    }
+}
+
+/// Builds 200 answers, gzip-compressed when the caller accepts it and the route allows it.
+enum JSONResponse {
+    static func make(
+        _ bytes: [UInt8], request: Request, contentType: String = "application/json", compressible: Bool = false
+    ) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        var buffer = ByteBuffer(bytes: bytes)
+        if compressible {
+            headers[.vary] = "Accept-Encoding"
+            if bytes.count >= 512, Self.acceptsGzip(request), let compressed = try? buffer.compress(with: .gzip()) {
+                headers[.contentEncoding] = "gzip"
+                buffer = compressed
+            }
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// True when `Accept-Encoding` lists gzip without `q=0`.
+    static func acceptsGzip(_ request: Request) -> Bool {
+        guard let header = request.headers[.acceptEncoding] else { return false }
+        for item in header.split(separator: ",") {
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard parts.first == "gzip" || parts.first == "x-gzip" else { continue }
+            let zero = parts.dropFirst().contains { parameter in
+                parameter.hasPrefix("q=") && Double(parameter.dropFirst(2)) == 0
+            }
+            return !zero
+        }
+        return false
+    }
+}

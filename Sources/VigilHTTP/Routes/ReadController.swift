@@ -1,0 +1,69 @@
+import Hummingbird
+import VigilCore
+import VigilService
+import VigilStore
+
+/// The read routes: stored transactions and the case list.
+struct ReadController {
+    let reader: RecordReader
+
+    func transaction(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        return JSONResponse.make(try await reader.transaction(id: id), request: request, compressible: true)
+    }
+
+    func cases(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        let query = try Self.caseQuery(request.uri.queryParameters)
+        return JSONResponse.make(try await reader.cases(query), request: request, compressible: true)
+    }
+
+    func caseDetail(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        return JSONResponse.make(try await reader.caseDetail(id: id), request: request, compressible: true)
+    }
+
+    /// Parses `status`, `order`, `limit` and `cursor`, listing every bad parameter.
+    static func caseQuery(_ parameters: Parameters) throws -> CaseQuery {
+        var query = CaseQuery()
+        var errors: [FieldError] = []
+        var cursorToken: String?
+        var seen: Set<String> = []
+        for (name, value) in parameters {
+            let key = String(name)
+            let path = "$.query.\(key.prefix(64))"
+            guard seen.insert(key).inserted else {
+                errors.append(FieldError(path: path, message: "given more than once"))
+                continue
+            }
+            switch key {
+            case "status":
+                if let status = CaseQuery.StatusFilter(rawValue: String(value)) { query.status = status } else {
+                    errors.append(FieldError(path: path, message: "must be open, closed or all"))
+                }
+            case "order":
+                if let order = CaseQuery.Order(rawValue: String(value)) { query.order = order } else {
+                    errors.append(FieldError(path: path, message: "must be newest or risk"))
+                }
+            case "limit":
+                if let limit = Int(value), (1...RecordReader.maxPageSize).contains(limit) { query.limit = limit } else {
+                    errors.append(
+                        FieldError(path: path, message: "must be a whole number from 1 to \(RecordReader.maxPageSize)"))
+                }
+            case "cursor":
+                cursorToken = String(value)
+            default:
+                errors.append(FieldError(path: path, message: "unknown query parameter; known: status, order, limit, cursor"))
+            }
+        }
+        if let cursorToken {
+            if let cursor = CaseCursor(token: cursorToken), cursor.order == query.order {
+                query.after = cursor
+            } else {
+                errors.append(
+                    FieldError(path: "$.query.cursor", message: "is not a cursor this server issued for this order"))
+            }
+        }
+        guard errors.isEmpty else { throw Problem.query(errors) }
+        return query
+    }
+}

@@ -1,0 +1,69 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import VigilService
+
+/// Assembles Vigil's HTTP application from a runtime; `vigil serve` and the tests call this.
+public enum VigilServer {
+    /// The routes, their roles and the middleware, in one place.
+    public static func buildRouter(
+        runtime: VigilRuntime, metrics: VigilMetrics, logger: Logger
+    ) -> Router<VigilRequestContext> {
+        let router = Router(context: VigilRequestContext.self)
+        router.add(
+            middleware: RequestObservationMiddleware(
+                metrics: metrics, logger: logger, logRequests: runtime.config.logRequests))
+        let ops = OpsController(runtime: runtime, metrics: metrics)
+        let score = ScoreController(
+            scoring: runtime.scoring, metrics: metrics, maxBodyBytes: runtime.config.maxBodyBytes)
+        let read = ReadController(reader: runtime.reader)
+        let auth = runtime.authenticator
+
+        router.get("/healthz", use: ops.health)
+        router.get("/readyz", use: ops.ready)
+        router.get("/metrics", use: ops.metricsText)
+        router.get("/openapi.yaml", use: ops.openAPI)
+        router.group("/v1/score")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring]))
+            .post(use: score.score)
+        router.group("/v1/transactions")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring, .review, .admin]))
+            .get("{id}", use: read.transaction)
+        router.group("/v1/cases")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
+            .get(use: read.cases)
+            .get("{id}", use: read.caseDetail)
+
+        let routes: [(String, [HTTPRequest.Method])] = [
+            ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]),
+            ("/v1/score", [.post]), ("/v1/transactions/{id}", [.get]), ("/v1/cases", [.get]),
+            ("/v1/cases/{id}", [.get]),
+        ]
+        for (path, allowed) in routes {
+            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { (request: Request, _: VigilRequestContext) -> Response in
+                    throw Problem.methodNotAllowed(request.method, allowed: allowed)
+                }
+            }
+        }
+        return router
+    }
+
+    /// The application: HTTP server plus the runtime's background services.
+    public static func buildApplication(
+        runtime: VigilRuntime, metrics: VigilMetrics, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = buildRouter(runtime: runtime, metrics: metrics, logger: logger)
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            configuration: .init(
+                address: .hostname(runtime.config.host, port: runtime.config.port), serverName: "vigil",
+                backlog: 1024),
+            services: [runtime.authenticator, LogFlusher()],
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+}

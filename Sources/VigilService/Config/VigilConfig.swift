@@ -1,0 +1,135 @@
+import Foundation
+import VigilCore
+import VigilStore
+
+/// Everything Vigil can be configured with, and the embedded defaults it starts with.
+///
+/// Keys (YAML path · environment variable · default):
+/// - `server.host` · `VIGIL_SERVER_HOST` · `127.0.0.1`
+/// - `server.port` · `VIGIL_SERVER_PORT` · `8080`
+/// - `server.max_body_bytes` · `VIGIL_SERVER_MAX_BODY_BYTES` · `65536` (request body, after gzip too)
+/// - `server.shutdown_grace_seconds` · `VIGIL_SERVER_SHUTDOWN_GRACE_SECONDS` · `10`
+/// - `database.path` · `VIGIL_DATABASE_PATH` · `vigil.sqlite`
+/// - `database.synchronous` · `VIGIL_DATABASE_SYNCHRONOUS` · `normal` (`full` also survives power loss)
+/// - `model.path` · `VIGIL_MODEL_PATH` · empty: the embedded default model
+/// - `features` · `VIGIL_FEATURES` (comma-separated) · see `defaultFeatures`
+/// - `high_risk_merchant_categories` · `VIGIL_HIGH_RISK_MERCHANT_CATEGORIES` · `4829,5967,6051,6211,7995`
+/// - `decision.review_at` · `VIGIL_DECISION_REVIEW_AT` · `40`
+/// - `decision.decline_at` · `VIGIL_DECISION_DECLINE_AT` · `80`
+/// - `reasons.count` · `VIGIL_REASONS_COUNT` · `3`
+/// - `auth.key_refresh_seconds` · `VIGIL_AUTH_KEY_REFRESH_SECONDS` · `2`
+/// - `metrics.require_key` · `VIGIL_METRICS_REQUIRE_KEY` · `false` (true: any valid key may read it)
+/// - `log.level` · `VIGIL_LOG_LEVEL` · `info`
+/// - `log.requests` · `VIGIL_LOG_REQUESTS` · `true` (one JSON line per request)
+public struct VigilConfig: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var maxBodyBytes = 65_536
+    public var shutdownGraceSeconds = 10
+    public var databasePath = "vigil.sqlite"
+    public var synchronous = VigilDatabase.SynchronousMode.normal
+    public var modelPath = ""
+    public var features = VigilConfig.defaultFeatures
+    public var highRiskMerchantCategories = ["4829", "5967", "6051", "6211", "7995"]
+    public var reviewAt = 40
+    public var declineAt = 80
+    public var reasonCount = 3
+    public var keyRefreshSeconds = 2
+    public var metricsRequireKey = false
+    public var logLevel = "info"
+    public var logRequests = true
+
+    public static let defaultFeatures = [
+        "amount", "log_amount", "hour_of_day", "day_of_week", "is_weekend", "is_night",
+        "card_merchant_country_mismatch", "ip_card_country_mismatch", "channel_pos", "channel_ecommerce",
+        "channel_contactless", "channel_atm", "mcc_high_risk", "has_email", "has_device_id",
+    ]
+
+    /// Every key, in documentation order; anything else in a file or `VIGIL_` variable is refused.
+    public static let keys = [
+        "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds", "database.path",
+        "database.synchronous", "model.path", "features", "high_risk_merchant_categories", "decision.review_at",
+        "decision.decline_at", "reasons.count", "auth.key_refresh_seconds", "metrics.require_key", "log.level",
+        "log.requests",
+    ]
+
+    public init() {}
+
+    /// Applies flat `key → text` settings over the current values, refusing unknown keys and bad values.
+    public mutating func apply(_ settings: [(key: String, value: String, source: String)]) throws(ConfigError) {
+        for (key, value, source) in settings {
+            let place = "\(key) (from \(source))"
+            switch key {
+            case "server.host":
+                guard !value.isEmpty else { throw .invalid(place, "must not be empty") }
+                host = value
+            case "server.port": port = try Self.int(value, place, in: 0...65_535)
+            case "server.max_body_bytes": maxBodyBytes = try Self.int(value, place, in: 1_024...16_777_216)
+            case "server.shutdown_grace_seconds": shutdownGraceSeconds = try Self.int(value, place, in: 0...600)
+            case "database.path":
+                guard !value.isEmpty else { throw .invalid(place, "must not be empty") }
+                databasePath = value
+            case "database.synchronous":
+                guard let mode = VigilDatabase.SynchronousMode(rawValue: value.uppercased()) else {
+                    throw .invalid(place, "must be normal or full, not \(value)")
+                }
+                synchronous = mode
+            case "model.path": modelPath = value
+            case "features": features = Self.list(value)
+            case "high_risk_merchant_categories": highRiskMerchantCategories = Self.list(value)
+            case "decision.review_at": reviewAt = try Self.int(value, place, in: 0...101)
+            case "decision.decline_at": declineAt = try Self.int(value, place, in: 0...101)
+            case "reasons.count": reasonCount = try Self.int(value, place, in: 0...50)
+            case "auth.key_refresh_seconds": keyRefreshSeconds = try Self.int(value, place, in: 1...3_600)
+            case "metrics.require_key": metricsRequireKey = try Self.bool(value, place)
+            case "log.level":
+                let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+                guard levels.contains(value) else {
+                    throw .invalid(place, "must be one of \(levels.joined(separator: ", ")), not \(value)")
+                }
+                logLevel = value
+            case "log.requests": logRequests = try Self.bool(value, place)
+            default:
+                throw .unknownKey(key, source: source)
+            }
+        }
+        guard reviewAt <= declineAt else {
+            throw .invalid("decision.review_at", "(\(reviewAt)) must not be above decision.decline_at (\(declineAt))")
+        }
+    }
+
+    static func list(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func int(_ value: String, _ place: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+            throw .invalid(place, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
+        return number
+    }
+
+    static func bool(_ value: String, _ place: String) throws(ConfigError) -> Bool {
+        switch value.lowercased() {
+        case "true", "yes", "1", "on": return true
+        case "false", "no", "0", "off": return false
+        default: throw .invalid(place, "must be true or false, not \(value)")
+        }
+    }
+}
+
+/// Why a configuration was refused.
+public enum ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownKey(String, source: String)
+    case invalid(String, String)
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let key, let source):
+            "unknown configuration key \(key) (from \(source)); known keys: \(VigilConfig.keys.joined(separator: ", "))"
+        case .invalid(let place, let message): "\(place) \(message)"
+        case .unreadable(let path, let reason): "cannot read configuration file \(path): \(reason)"
+        }
+    }
+}

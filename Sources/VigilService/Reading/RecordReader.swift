@@ -1,0 +1,96 @@
+import VigilCore
+import VigilStore
+
+/// The read side: stored decisions and review cases as JSON documents.
+public struct RecordReader: Sendable {
+    public let store: any DecisionStore
+    public static let maxPageSize = 200
+
+    public init(store: any DecisionStore) {
+        self.store = store
+    }
+
+    /// `GET /v1/transactions/{id}`: the transaction, its features and the answer that was served.
+    public func transaction(id: String) async throws(ServiceError) -> [UInt8] {
+        guard let stored = try await read({ try await store.transaction(id: id) }) else {
+            throw .notFound("no transaction with id \(id)")
+        }
+        var writer = JSONWriter()
+        Self.writeRecord(stored, into: &writer)
+        return writer.bytes
+    }
+
+    /// `GET /v1/cases`.
+    public func cases(_ query: CaseQuery) async throws(ServiceError) -> [UInt8] {
+        let page = try await read { try await store.cases(query) }
+        var writer = JSONWriter()
+        writer.objectStart()
+        writer.key("items")
+        writer.arrayStart()
+        for item in page.items { Self.writeCase(item, transaction: nil, into: &writer) }
+        writer.arrayEnd()
+        writer.key("next_cursor")
+        if let next = page.next { writer.string(next.token) } else { writer.null() }
+        writer.objectEnd()
+        return writer.bytes
+    }
+
+    /// `GET /v1/cases/{id}`: the case and the full transaction record.
+    public func caseDetail(id: String) async throws(ServiceError) -> [UInt8] {
+        guard let stored = try await read({ try await store.caseByID(id) }) else {
+            throw .notFound("no case with id \(id)")
+        }
+        let transaction = try await read { try await store.transaction(id: stored.transactionID) }
+        var writer = JSONWriter()
+        Self.writeCase(stored, transaction: transaction, into: &writer)
+        return writer.bytes
+    }
+
+    private func read<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw .unavailable("the store could not be read: \(error)")
+        }
+    }
+
+    /// The answer's fields with the stored transaction and features spliced in front.
+    static func writeRecord(_ stored: StoredTransaction, into writer: inout JSONWriter) {
+        var bytes: [UInt8] = Array("{\"transaction\":".utf8)
+        bytes += stored.body.utf8
+        bytes += ",\"features\":".utf8
+        bytes += stored.features.utf8
+        bytes += ",".utf8
+        bytes += stored.answer.utf8.dropFirst()
+        writer.raw(bytes)
+    }
+
+    static func writeCase(_ item: StoredCase, transaction: StoredTransaction?, into writer: inout JSONWriter) {
+        writer.objectStart()
+        writer.key("case_id")
+        writer.string(item.caseID)
+        writer.key("transaction_id")
+        writer.string(item.transactionID)
+        writer.key("status")
+        writer.string(item.status.rawValue)
+        writer.key("reason")
+        writer.string(item.reason)
+        writer.key("score")
+        writer.number(item.score)
+        writer.key("risk_score")
+        writer.int(item.riskScore)
+        writer.key("amount")
+        writer.number(item.amount)
+        writer.key("currency")
+        writer.string(item.currency)
+        writer.key("created_at")
+        writer.string(formatRFC3339(micros: item.createdAtMicros))
+        writer.key("closed_at")
+        if let closed = item.closedAtMicros { writer.string(formatRFC3339(micros: closed)) } else { writer.null() }
+        if let transaction {
+            writer.key("transaction")
+            writeRecord(transaction, into: &writer)
+        }
+        writer.objectEnd()
+    }
+}

@@ -1,0 +1,82 @@
+import VigilCore
+import VigilStore
+
+/// The score use case: validate, score, decide, store durably (group commit), answer.
+public struct ScoringService: Sendable {
+    public let scorer: Scorer
+    public let store: any DecisionStore
+    public let clock: any WallClock
+    public let limits: TransactionLimits
+    private let identifiers = IdentifierGenerator()
+
+    public init(scorer: Scorer, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init()) {
+        self.scorer = scorer
+        self.store = store
+        self.clock = clock
+        self.limits = limits
+    }
+
+    /// The answer to `POST /v1/score`: its JSON, and whether this call made the decision (false on a replay).
+    public struct Answer: Sendable {
+        public var json: [UInt8]
+        public var decision: Decision
+        public var isReplay: Bool
+        public var openedCase: Bool
+    }
+
+    /// Decodes and validates a JSON transaction body, listing every bad field.
+    public func decode(body: UnsafeRawBufferPointer) throws(ServiceError) -> Transaction {
+        switch TransactionDecoder.decode(body, limits: limits) {
+        case .success(let transaction): return transaction
+        case .failure(let failure):
+            if failure.errors.count == 1, failure.errors[0].path == "$" { throw .malformed(failure.errors[0]) }
+            throw .validation(failure.errors)
+        }
+    }
+
+    /// Scores a transaction; a known `transaction_id` with the same body returns the stored answer.
+    public func score(_ transaction: Transaction) async throws(ServiceError) -> Answer {
+        let outcome = scorer.score(transaction)
+        let now = clock.nowMicros()
+        let openedCase =
+            outcome.decision == .review ? NewCase(caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review") : nil
+        let answer = outcome.answerJSON(caseID: openedCase?.caseID, scoredAtMicros: now)
+        let body = String(decoding: outcome.transactionJSON(), as: UTF8.self)
+        let record = ScoreRecord(
+            transactionID: transaction.transactionID, occurredAtMicros: transaction.occurredAtMicros,
+            amount: transaction.amount, currency: transaction.currency, cardID: transaction.cardID,
+            customerID: transaction.customerID, merchantID: transaction.merchantID, deviceID: transaction.deviceID,
+            email: transaction.email, ipAddress: transaction.ipAddress, merchantCountry: transaction.merchantCountry,
+            cardCountry: transaction.cardCountry, ipCountry: transaction.ipCountry,
+            channel: transaction.channel?.rawValue, merchantCategory: transaction.merchantCategory, body: body,
+            features: String(decoding: outcome.featuresJSON(), as: UTF8.self), score: outcome.probability,
+            riskScore: outcome.riskScore, decision: outcome.decision.rawValue, modelName: outcome.modelName,
+            modelVersion: outcome.modelVersion, answer: String(decoding: answer, as: UTF8.self),
+            scoredAtMicros: now, openedCase: openedCase)
+        let stored: RecordOutcome
+        do {
+            stored = try await store.record(record)
+        } catch {
+            throw .unavailable("the decision could not be stored: \(error)")
+        }
+        switch stored {
+        case .inserted:
+            return Answer(json: answer, decision: outcome.decision, isReplay: false, openedCase: openedCase != nil)
+        case .existing(let storedBody, let storedAnswer):
+            guard storedBody == body else {
+                throw .conflict(
+                    "transaction \(transaction.transactionID) was already scored with a different body; "
+                        + "use a new transaction_id for a different payment")
+            }
+            let decision = Self.decision(inAnswer: storedAnswer) ?? outcome.decision
+            return Answer(json: Array(storedAnswer.utf8), decision: decision, isReplay: true, openedCase: false)
+        }
+    }
+
+    private static func decision(inAnswer answer: String) -> Decision? {
+        for decision in Decision.allCases where answer.contains("\"decision\":\"\(decision.rawValue)\"") {
+            return decision
+        }
+        return nil
+    }
+}

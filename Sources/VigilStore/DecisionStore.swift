@@ -1,0 +1,103 @@
+/// What the service needs from storage for decisions and cases; SQLite now, PostgreSQL later.
+public protocol DecisionStore: Sendable {
+    /// Commits a scored payment (durably, before returning) or returns the one already stored.
+    func record(_ record: ScoreRecord) async throws -> RecordOutcome
+    func transaction(id: String) async throws -> StoredTransaction?
+    func cases(_ query: CaseQuery) async throws -> CasePage
+    func caseByID(_ caseID: String) async throws -> StoredCase?
+    /// Whether writes are going through; false after a failed commit until one succeeds.
+    var isWritable: Bool { get }
+    /// Whether the store answers reads.
+    func isReadable() async -> Bool
+}
+
+/// A stored decision as the read side serves it.
+public struct StoredTransaction: Sendable, Equatable {
+    public var transactionID: String
+    /// Canonical transaction JSON.
+    public var body: String
+    /// Feature values JSON.
+    public var features: String
+    /// The score answer JSON as it was served.
+    public var answer: String
+    public var caseID: String?
+
+    public init(transactionID: String, body: String, features: String, answer: String, caseID: String?) {
+        self.transactionID = transactionID
+        self.body = body
+        self.features = features
+        self.answer = answer
+        self.caseID = caseID
+    }
+}
+
+/// A review case.
+public struct StoredCase: Sendable, Equatable {
+    public var caseID: String
+    public var transactionID: String
+    public var status: CaseStatus
+    public var reason: String
+    public var score: Double
+    public var riskScore: Int
+    public var amount: Double
+    public var currency: String
+    public var createdAtMicros: Int64
+    public var closedAtMicros: Int64?
+
+    public init(
+        caseID: String, transactionID: String, status: CaseStatus, reason: String, score: Double, riskScore: Int,
+        amount: Double, currency: String, createdAtMicros: Int64, closedAtMicros: Int64?
+    ) {
+        self.caseID = caseID
+        self.transactionID = transactionID
+        self.status = status
+        self.reason = reason
+        self.score = score
+        self.riskScore = riskScore
+        self.amount = amount
+        self.currency = currency
+        self.createdAtMicros = createdAtMicros
+        self.closedAtMicros = closedAtMicros
+    }
+}
+
+public enum CaseStatus: String, Sendable, CaseIterable {
+    case open, closed
+}
+
+/// Which cases to list, in which order, from where.
+public struct CaseQuery: Sendable, Equatable {
+    public enum StatusFilter: String, Sendable, CaseIterable {
+        case open, closed, all
+    }
+
+    public enum Order: String, Sendable, CaseIterable {
+        /// Most recently opened first.
+        case newest
+        /// Highest score first.
+        case risk
+    }
+
+    public var status: StatusFilter
+    public var order: Order
+    public var limit: Int
+    public var after: CaseCursor?
+
+    public init(status: StatusFilter = .open, order: Order = .newest, limit: Int = 50, after: CaseCursor? = nil) {
+        self.status = status
+        self.order = order
+        self.limit = limit
+        self.after = after
+    }
+}
+
+/// One page of cases and where the next one starts.
+public struct CasePage: Sendable, Equatable {
+    public var items: [StoredCase]
+    public var next: CaseCursor?
+
+    public init(items: [StoredCase], next: CaseCursor?) {
+        self.items = items
+        self.next = next
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// Writes scored payments in shared transactions: every request waits for the one commit that holds it.
+///
+/// While a commit runs, new records queue; when it ends, the next commit takes all of them. No timer:
+/// under load batches grow by themselves, at low load a record is committed at once. A caller resumes
+/// only after its record's transaction has committed, so a 2xx answer means the decision is on disk.
+public final class GroupCommitWriter: Sendable {
+    private struct Pending {
+        let record: ScoreRecord
+        let continuation: CheckedContinuation<RecordOutcome, any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var flushScheduled = false
+        var closed = false
+        var lastCommitFailed = false
+    }
+
+    /// Observes each commit: how many records it held and how long it took, in seconds.
+    public typealias CommitObserver = @Sendable (_ batchSize: Int, _ seconds: Double, _ succeeded: Bool) -> Void
+
+    private let database: VigilDatabase
+    private let state = Mutex(State())
+    private let observer: CommitObserver?
+    /// Upper bound of records in one transaction, so one commit never holds the writer for long.
+    private let maxBatch: Int
+
+    public init(database: VigilDatabase, maxBatch: Int = 512, observer: CommitObserver? = nil) {
+        self.database = database
+        self.observer = observer
+        self.maxBatch = maxBatch
+    }
+
+    /// Commits the record (or finds the one already stored under its transaction id).
+    public func submit(_ record: ScoreRecord) async throws -> RecordOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let schedule = state.withLock { state -> Bool? in
+                guard !state.closed else { return nil }
+                state.pending.append(Pending(record: record, continuation: continuation))
+                guard !state.flushScheduled else { return false }
+                state.flushScheduled = true
+                return true
+            }
+            switch schedule {
+            case nil: continuation.resume(throwing: StoreError.closed)
+            case true?: scheduleFlush()
+            case false?: break
+            }
+        }
+    }
+
+    /// False after a failed commit until one succeeds again; `/readyz` reports it.
+    public var isHealthy: Bool { state.withLock { !$0.lastCommitFailed } }
+
+    /// Takes no more records and returns once every accepted one is committed or failed.
+    public func close() async {
+        state.withLock { $0.closed = true }
+        // The writer queue is serial: this runs after every scheduled flush.
+        _ = try? await database.pool.writeWithoutTransaction { _ in }
+    }
+
+    private func scheduleFlush() {
+        database.pool.asyncWriteWithoutTransaction { [self] db in
+            while let batch = takeBatch() {
+                commit(batch, in: db)
+            }
+        }
+    }
+
+    private func takeBatch() -> [Pending]? {
+        state.withLock { state in
+            guard !state.pending.isEmpty else {
+                state.flushScheduled = false
+                return nil
+            }
+            let count = min(state.pending.count, maxBatch)
+            let batch = Array(state.pending.prefix(count))
+            state.pending.removeFirst(count)
+            return batch
+        }
+    }
+
+    private func commit(_ batch: [Pending], in db: Database) {
+        let started = ContinuousClock.now
+        var outcomes: [RecordOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try db.inTransaction {
+                outcomes.removeAll(keepingCapacity: true)
+                for pending in batch {
+                    outcomes.append(try Self.insert(pending.record, db: db))
+                }
+                return .commit
+            }
+        } catch {
+            let failure = StoreError.writeFailed(Self.describe(error))
+            state.withLock { $0.lastCommitFailed = true }
+            observer?(batch.count, Self.seconds(since: started), false)
+            for pending in batch { pending.continuation.resume(throwing: failure) }
+            return
+        }
+        state.withLock { $0.lastCommitFailed = false }
+        observer?(batch.count, Self.seconds(since: started), true)
+        for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+    }
+
+    private static func insert(_ record: ScoreRecord, db: Database) throws -> RecordOutcome {
+        let insertTransaction = try db.cachedStatement(
+            sql: """
+                INSERT INTO transactions (
+                    transaction_id, occurred_at, amount, currency, card_id, customer_id, merchant_id, device_id,
+                    email, ip_address, merchant_country, card_country, ip_country, channel, merchant_category,
+                    body, features, score, risk_score, decision, model_name, model_version, answer, case_id,
+                    scored_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(transaction_id) DO NOTHING
+                """)
+        let arguments: StatementArguments = [
+            record.transactionID, record.occurredAtMicros, record.amount, record.currency, record.cardID,
+            record.customerID, record.merchantID, record.deviceID, record.email, record.ipAddress,
+            record.merchantCountry, record.cardCountry, record.ipCountry, record.channel, record.merchantCategory,
+            record.body, record.features, record.score, record.riskScore, record.decision, record.modelName,
+            record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros,
+        ]
+        try insertTransaction.execute(arguments: arguments)
+        guard db.changesCount == 1 else {
+            let existing = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT body, answer FROM transactions WHERE transaction_id = ?"),
+                arguments: [record.transactionID])
+            guard let existing else { throw StoreError.writeFailed("conflicting row vanished") }
+            return .existing(body: existing["body"], answer: existing["answer"])
+        }
+        if let openedCase = record.openedCase {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO cases (case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at)
+                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                openedCase.caseID, record.transactionID, openedCase.reason, record.score, record.riskScore,
+                record.amount, record.currency, record.scoredAtMicros,
+            ])
+        }
+        return .inserted
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return "\(error.resultCode): \(error.message ?? "")" }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,81 @@
+import GRDB
+
+/// The SQLite implementation of `DecisionStore`: group-committed writes, pooled reads.
+public final class SQLiteDecisionStore: DecisionStore {
+    public let database: VigilDatabase
+    public let writer: GroupCommitWriter
+
+    public init(database: VigilDatabase, writer: GroupCommitWriter) {
+        self.database = database
+        self.writer = writer
+    }
+
+    public func record(_ record: ScoreRecord) async throws -> RecordOutcome {
+        try await writer.submit(record)
+    }
+
+    public var isWritable: Bool { writer.isHealthy }
+
+    public func isReadable() async -> Bool { await database.isReadable() }
+
+    public func transaction(id: String) async throws -> StoredTransaction? {
+        try await database.pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT transaction_id, body, features, answer, case_id FROM transactions WHERE transaction_id = ?",
+                arguments: [id]
+            ).map {
+                StoredTransaction(
+                    transactionID: $0["transaction_id"], body: $0["body"], features: $0["features"],
+                    answer: $0["answer"], caseID: $0["case_id"])
+            }
+        }
+    }
+
+    public func caseByID(_ caseID: String) async throws -> StoredCase? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE case_id = ?", arguments: [caseID]).map(Self.storedCase)
+        }
+    }
+
+    public func cases(_ query: CaseQuery) async throws -> CasePage {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if query.status != .all {
+            conditions.append("status = ?")
+            _ = arguments.append(contentsOf: [query.status.rawValue])
+        }
+        let orderBy: String
+        switch query.order {
+        case .newest: orderBy = "created_at DESC, case_id DESC"
+        case .risk: orderBy = "score DESC, created_at DESC, case_id DESC"
+        }
+        switch query.after {
+        case nil: break
+        case .newest(let created, let caseID)?:
+            conditions.append("(created_at < ? OR (created_at = ? AND case_id < ?))")
+            _ = arguments.append(contentsOf: [created, created, caseID])
+        case .risk(let score, let created, let caseID)?:
+            conditions.append(
+                "(score < ? OR (score = ? AND (created_at < ? OR (created_at = ? AND case_id < ?))))")
+            _ = arguments.append(contentsOf: [score, score, created, created, caseID])
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let limit = max(1, query.limit)
+        _ = arguments.append(contentsOf: [limit + 1])
+        let sql = "SELECT * FROM cases \(whereClause) ORDER BY \(orderBy) LIMIT ?"
+        let rows = try await database.pool.read { [arguments] db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.storedCase)
+        }
+        let items = Array(rows.prefix(limit))
+        let next = rows.count > limit ? items.last.map { CaseCursor(after: $0, order: query.order) } : nil
+        return CasePage(items: items, next: next)
+    }
+
+    static func storedCase(_ row: Row) -> StoredCase {
+        StoredCase(
+            caseID: row["case_id"], transactionID: row["transaction_id"],
+            status: CaseStatus(rawValue: row["status"]) ?? .open, reason: row["reason"], score: row["score"],
+            riskScore: row["risk_score"], amount: row["amount"], currency: row["currency"],
+            createdAtMicros: row["created_at"], closedAtMicros: row["closed_at"])
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+
+/// Owns the SQLite database: opens it in WAL mode, applies the numbered migrations, sets pragmas.
+///
+/// Writes of scored payments go through `GroupCommitWriter`; everything else reads or writes here.
+public final class VigilDatabase: Sendable {
+    public let path: String
+    public let pool: DatabasePool
+    public let synchronous: SynchronousMode
+
+    /// How hard SQLite flushes: `normal` survives a killed process (WAL), `full` also a power cut.
+    public enum SynchronousMode: String, Sendable, CaseIterable {
+        case normal = "NORMAL"
+        case full = "FULL"
+    }
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String, synchronous: SynchronousMode = .normal, busyTimeout: TimeInterval = 5) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.maximumReaderCount = 4
+        configuration.label = "vigil"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.path = path
+        self.synchronous = synchronous
+        do {
+            self.pool = try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+        try pool.writeWithoutTransaction { db in
+            // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+            guard mode.lowercased() == "wal" else { throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal") }
+            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            let expected = synchronous == .normal ? 1 : 2
+            guard level == expected else {
+                throw StoreError.cannotOpen(path: path, reason: "synchronous is \(level), expected \(expected)")
+            }
+        }
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The migrations already applied, in order.
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Whether the database answers a read; used by `/readyz`.
+    public func isReadable() async -> Bool {
+        do {
+            return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") == 1 }
+        } catch {
+            return false
+        }
+    }
+}

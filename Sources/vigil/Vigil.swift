@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import VigilCore
+import VigilHTTP
+import VigilService
+import VigilStore
+
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Fraud scoring with humans in the loop.",
+        subcommands: [Serve.self, Migrate.self, Keys.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command that reads the configuration shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: config/vigil.yaml when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "SQLite database file (database.path).")
+    var database: String?
+
+    func load(extraFlags: [(key: String, value: String)] = []) throws -> (config: VigilConfig, file: String?) {
+        var flags = extraFlags
+        if let database { flags.append(("database.path", database)) }
+        do {
+            return try ConfigLoader().load(file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP service.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on (server.host).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on, 0 for any free port (server.port).")
+    var port: Int?
+
+    func run() async throws {
+        var flags: [(key: String, value: String)] = []
+        if let host { flags.append(("server.host", host)) }
+        if let port { flags.append(("server.port", String(port))) }
+        let (config, file) = try common.load(extraFlags: flags)
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "vigil")
+        let metrics = VigilMetrics()
+        let runtime: VigilRuntime
+        do {
+            runtime = try await VigilRuntime.open(
+                config: config, logger: logger,
+                commitObserver: { size, seconds, succeeded in
+                    metrics.recordCommit(batchSize: size, seconds: seconds, succeeded: succeeded)
+                })
+        } catch {
+            Console.error("vigil: cannot start: \(error)")
+            throw ExitCode(2)
+        }
+        let created = try runtime.keys.bootstrap(
+            roles: Role.allCases.map(\.rawValue), nowMicros: SystemWallClock().nowMicros())
+        Console.out("config: \(file ?? "embedded defaults (no config/vigil.yaml)")")
+        Console.out("database: \(Console.absolute(config.databasePath))")
+        Console.out("model: \(runtime.scoring.scorer.model.name) version \(runtime.scoring.scorer.model.version)")
+        if !created.isEmpty {
+            Console.out("API keys created (shown once, store them now):")
+            for (key, record) in created {
+                Console.out("  \(record.role.padding(toLength: 8, withPad: " ", startingAt: 0)) \(key)")
+            }
+        }
+        let app = VigilServer.buildApplication(
+            runtime: runtime, metrics: metrics, logger: logger,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? config.port
+                Console.out("listening on http://\(config.host):\(port)")
+            })
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            logger.error("server stopped with an error", metadata: ["error": "\(error)"])
+            await runtime.close()
+            LogSink.shared.flush()
+            throw ExitCode(1)
+        }
+        await runtime.close()
+        logger.info("stopped: every accepted decision is committed")
+        LogSink.shared.flush()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or migrate the database, then exit.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let (config, _) = try common.load()
+        let database = try VigilDatabase(path: config.databasePath, synchronous: config.synchronous)
+        Console.out("database: \(Console.absolute(config.databasePath))")
+        for migration in try database.appliedMigrations() { Console.out("  applied \(migration)") }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it once.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "scoring, review or admin.") var role: String
+        @Option(help: "Who or what uses the key (a reviewer's name, a service).") var name: String
+
+        func validate() throws {
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be scoring, review or admin") }
+            guard (1...100).contains(name.count) else { throw ValidationError("--name must be 1 to 100 characters") }
+        }
+
+        func run() async throws {
+            let keys = try Console.keyStore(common)
+            let (key, record) = try keys.create(name: name, role: role, nowMicros: SystemWallClock().nowMicros())
+            Console.out("created \(record.keyID) (\(record.role), \(record.name)); the key is shown once:")
+            Console.out(key)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let keys = try Console.keyStore(common)
+            Console.out("KEY ID                 ROLE     PREFIX        STATUS   NAME")
+            for record in try keys.list() {
+                let status = record.revokedAtMicros == nil ? "active" : "revoked"
+                Console.out(
+                    [
+                        record.keyID.padding(toLength: 22, withPad: " ", startingAt: 0),
+                        record.role.padding(toLength: 8, withPad: " ", startingAt: 0),
+                        (record.prefix + "…").padding(toLength: 13, withPad: " ", startingAt: 0),
+                        status.padding(toLength: 8, withPad: " ", startingAt: 0), record.name,
+                    ].joined(separator: " "))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by its id.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The key id, as `vigil keys list` shows it.") var keyID: String
+
+        func run() async throws {
+            let keys = try Console.keyStore(common)
+            guard try keys.revoke(keyID: keyID, nowMicros: SystemWallClock().nowMicros()) else {
+                Console.error("no active key with id \(keyID)")
+                throw ExitCode(1)
+            }
+            Console.out("revoked \(keyID); running servers stop accepting it within auth.key_refresh_seconds")
+        }
+    }
+}
+
+/// Plain terminal output for people (keys are printed here, never logged).
+enum Console {
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    static func keyStore(_ common: CommonOptions) throws -> APIKeyStore {
+        let (config, _) = try common.load()
+        return APIKeyStore(database: try VigilDatabase(path: config.databasePath, synchronous: config.synchronous))
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+@Suite("The real server process: durability, restart and shutdown", .serialized)
+struct DurabilityTests {
+    func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-proc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("every acknowledged decision survives SIGKILL right after the 2xx answers")
+    func sigkill() async throws {
+        // Given a server started with embedded defaults (no config file in its directory)
+        let directory = try temporaryDirectory()
+        let server = try await ServerProcess.start(directory: directory, database: "data/vigil.sqlite")
+        #expect(server.log.contains("config: embedded defaults"))
+        #expect(server.log.contains("database: \(directory.path)/data/vigil.sqlite"))
+        let scoring = try #require(server.keys["scoring"])
+        let admin = try #require(server.keys["admin"])
+        // When a burst of payments is scored concurrently
+        let answers = try await withThrowingTaskGroup(of: (String, Int, String).self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    let id = "kill-\(index)"
+                    let (status, body) = try await server.request("POST", "/v1/score", key: scoring, body: transactionBody(id, amount: 10 + index * 7))
+                    return (id, status, body)
+                }
+            }
+            return try await group.reduce(into: [(String, Int, String)]()) { $0.append($1) }
+        }
+        // ... and the process is killed at once
+        server.kill(SIGKILL)
+        _ = try await server.waitForExit()
+        #expect(answers.allSatisfy { $0.1 == 200 })
+        // Then after a restart every acknowledged decision is there, with the same answer
+        let restarted = try await ServerProcess.start(directory: directory, database: "data/vigil.sqlite")
+        #expect(restarted.keys.isEmpty, "keys are created only on the first start")
+        for (id, _, answer) in answers {
+            let (status, record) = try await restarted.request("GET", "/v1/transactions/\(id)", key: admin)
+            #expect(status == 200, "\(id) lost")
+            let decision = answer.range(of: #""decision":"[a-z]+""#, options: .regularExpression).map { String(answer[$0]) }
+            #expect(decision != nil && record.contains(decision!))
+        }
+        restarted.kill(SIGTERM)
+        #expect(try await restarted.waitForExit() == 0)
+    }
+
+    @Test("SIGTERM finishes in-flight requests, commits them and exits 0")
+    func sigterm() async throws {
+        let directory = try temporaryDirectory()
+        let server = try await ServerProcess.start(directory: directory, database: "vigil.sqlite")
+        let scoring = try #require(server.keys["scoring"])
+        let admin = try #require(server.keys["admin"])
+        // When requests are in flight as SIGTERM arrives
+        let answered = try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let id = "term-\(index)"
+                    let result = try? await server.request("POST", "/v1/score", key: scoring, body: transactionBody(id, amount: index))
+                    return result?.0 == 200 ? id : nil
+                }
+            }
+            try await Task.sleep(for: .milliseconds(30))
+            server.kill(SIGTERM)
+            return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+        }
+        // Then it exits cleanly and every answered decision is stored
+        #expect(try await server.waitForExit() == 0)
+        #expect(server.log.contains("stopped: every accepted decision is committed"))
+        let restarted = try await ServerProcess.start(directory: directory, database: "vigil.sqlite")
+        for id in answered {
+            #expect(try await restarted.request("GET", "/v1/transactions/\(id)", key: admin).0 == 200, "\(id) lost")
+        }
+        restarted.kill(SIGTERM)
+        _ = try await restarted.waitForExit()
+    }
+
+    @Test("keys: create prints a key once, list never shows it, revoke stops it")
+    func keysCommand() async throws {
+        let directory = try temporaryDirectory()
+        func vigil(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = try ServerProcess.binary()
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let (created, text) = try vigil(["keys", "create", "--role", "review", "--name", "alice", "--database", "k.sqlite"])
+        #expect(created == 0)
+        let key = try #require(text.split(separator: "\n").last.map(String.init))
+        #expect(key.hasPrefix("vgl_"))
+        let (listed, listing) = try vigil(["keys", "list", "--database", "k.sqlite"])
+        #expect(listed == 0)
+        #expect(listing.contains("alice"))
+        #expect(!listing.contains(key))
+        let keyID = try #require(listing.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+        #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 == 0)
+        #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 != 0)
+        #expect(try vigil(["keys", "create", "--role", "boss", "--name", "x", "--database", "k.sqlite"]).0 != 0)
+    }
+}
