@@ -85,13 +85,14 @@ let package = Package(
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilServiceTests",
-            dependencies: ["VigilService", "VigilStore"],
+            dependencies: ["VigilService", "VigilStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VigilHTTPTests",
             dependencies: [
                 "VigilHTTP", "VigilService", "VigilStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "CompressNIO", package: "compress-nio"),

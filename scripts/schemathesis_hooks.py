@@ -45,6 +45,7 @@ class RoleKeyAuth:
 # hardly be checked. A valid id is made unique per request instead (an invalid one is left alone, so
 # negative tests stay negative). Conflicts and idempotent replays are checked by contract-test itself.
 _RUN = f"{os.getpid():x}{int.from_bytes(os.urandom(3), 'big'):06x}"
+_SUFFIX_MARK = f"~{_RUN}-"
 _counter = itertools.count()
 
 
@@ -62,4 +63,6 @@ def before_call(context, case, kwargs):
         return
     transaction_id = case.body.get("transaction_id")
     if _is_valid_transaction_id(transaction_id):
-        case.body["transaction_id"] = f"{transaction_id[:96]}~{_RUN}-{next(_counter)}"
+        # The same case can be sent more than once; replace an earlier suffix rather than growing it.
+        base = transaction_id.split(_SUFFIX_MARK, 1)[0][:96]
+        case.body["transaction_id"] = f"{base}{_SUFFIX_MARK}{next(_counter)}"

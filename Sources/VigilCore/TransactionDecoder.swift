@@ -28,7 +28,8 @@ public enum TransactionDecoder {
                 errors.append(FieldError(path: path, message: Session.nonFiniteMessage))
                 return .failure(TransactionDecodingError(errors: errors))
             }
-            return .failure(TransactionDecodingError(errors: [FieldError(path: "$", message: "malformed JSON: \(error)")]))
+            return .failure(
+                TransactionDecodingError(errors: [FieldError(path: "$", message: "malformed JSON: \(error)")]))
         }
     }
 
@@ -110,7 +111,7 @@ public enum TransactionDecoder {
         /// Path of the field being read when a `NaN`/`Infinity` nested in a skipped value stopped the scan.
         var failurePath: String?
         var seen: UInt32 = 0
-        var unknownPaths: [String] = []
+        var unknownPaths: Set<String> = []
 
         var transactionID: String?
         var occurredAt: String?
@@ -164,8 +165,10 @@ public enum TransactionDecoder {
                 try read(field)
             }
             try scanner.expectEnd()
-            for field in [Field.transactionID, .occurredAt, .amount, .currency] where seen & field.bit == 0 {
-                fail(field.path, "required field is missing")
+            if seen & 0b1111 != 0b1111 {
+                for field in [Field.transactionID, .occurredAt, .amount, .currency] where seen & field.bit == 0 {
+                    fail(field.path, "required field is missing")
+                }
             }
             guard errors.isEmpty, let transactionID, let occurredAt, let amount, let currency else {
                 return .failure(TransactionDecodingError(errors: errors))
@@ -384,8 +387,7 @@ public enum TransactionDecoder {
 
         private mutating func unknownField(_ key: JSONScanner.StringSpan) throws(JSONScanner.Failure) {
             let path = Self.memberPath(parent: "$", name: scanner.string(key))
-            if !unknownPaths.contains(path) {
-                unknownPaths.append(path)
+            if unknownPaths.insert(path).inserted {
                 fail(path, "unknown field")
             }
             try skipMember(path: path)

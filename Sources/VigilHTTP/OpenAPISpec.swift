@@ -29,9 +29,8 @@ info:
       not call the operation answers `403`. The roles each operation accepts are listed in its description
       and in `x-vigil-roles`.
     * A `2xx` answer means the decision is on disk.
-  license:
-    name: Apache-2.0
-    identifier: Apache-2.0
+    * `/healthz`, `/readyz`, `/metrics` and `/openapi.yaml` need no key (`/metrics` can be configured to
+      require one: `metrics.require_key`).
 servers:
   - url: /
     description: the server that serves this document
@@ -350,6 +349,64 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/CaseDetail'
+              examples:
+                open:
+                  value:
+                    case_id: cs_01JPBK4Y2Q8C9N3W6T0VXR5ZAM
+                    transaction_id: tx_example_ecom_night
+                    status: open
+                    reason: review
+                    score: 0.4731
+                    risk_score: 47
+                    amount: 2480
+                    currency: USD
+                    created_at: '2025-03-15T03:12:44.530000Z'
+                    closed_at: null
+                    transaction:
+                      transaction_id: tx_example_ecom_night
+                      transaction:
+                        transaction_id: tx_example_ecom_night
+                        occurred_at: '2025-03-15T03:12:44Z'
+                        amount: 2480
+                        currency: USD
+                        card_id: card_77b0
+                        customer_id: cust_5521
+                        merchant_id: m_electronics_3
+                        device_id: dev_a91f0c
+                        email: buyer@example.com
+                        ip_address: 203.0.113.54
+                        merchant_category: '7995'
+                        merchant_country: MT
+                        card_country: US
+                        ip_country: NG
+                        channel: ecommerce
+                        attributes:
+                          account_age_days: 2
+                          promo_code: null
+                          shipping_method: express
+                          three_ds: false
+                      features:
+                        log_amount: 7.8168
+                        card_merchant_country_mismatch: 1
+                        ip_card_country_mismatch: 1
+                        is_night: 1
+                        channel_ecommerce: 1
+                        channel_contactless: 0
+                        mcc_high_risk: 1
+                      score: 0.4731
+                      risk_score: 47
+                      decision: review
+                      reasons:
+                      - feature: card_merchant_country_mismatch
+                        value: 1
+                        contribution: 2.7
+                        sentence: The card was issued in a different country from the merchant's.
+                      rules: []
+                      model:
+                        name: default-logistic
+                        version: '1'
+                      case_id: cs_01JPBK4Y2Q8C9N3W6T0VXR5ZAM
+                      scored_at: '2025-03-15T03:12:44.530Z'
         '401':
           $ref: '#/components/responses/Unauthorized'
         '403':
@@ -436,7 +493,13 @@ paths:
           content:
             application/yaml:
               schema:
-                type: string
+                description: An OpenAPI 3.1 document.
+                type: object
+                required: [openapi, info, paths]
+                properties:
+                  openapi:
+                    type: string
+                    pattern: '^3\.1\.'
 components:
   securitySchemes:
     bearerAuth:
@@ -558,6 +621,12 @@ components:
         application/problem+json:
           schema:
             $ref: '#/components/schemas/MethodNotAllowedProblem'
+          example:
+            type: https://vigil.dev/problems/method-not-allowed
+            title: Method not allowed
+            status: 405
+            detail: 'DELETE is not allowed here; allowed: POST'
+            instance: /v1/score
     Conflict:
       description: This `transaction_id` was already scored with a different body.
       headers:
@@ -582,6 +651,12 @@ components:
         application/problem+json:
           schema:
             $ref: '#/components/schemas/PayloadTooLargeProblem'
+          example:
+            type: https://vigil.dev/problems/payload-too-large
+            title: The body is too large
+            status: 413
+            detail: the body (after decompression) must be at most 65536 bytes
+            instance: /v1/score
     UnsupportedMediaType:
       description: |
         The body is not `application/json` (`unsupported-media-type`), or its `Content-Encoding` is
@@ -593,6 +668,21 @@ components:
         application/problem+json:
           schema:
             $ref: '#/components/schemas/UnsupportedMediaTypeProblem'
+          examples:
+            media-type:
+              value:
+                type: https://vigil.dev/problems/unsupported-media-type
+                title: Unsupported media type
+                status: 415
+                detail: Content-Type must be application/json, not text/plain
+                instance: /v1/score
+            encoding:
+              value:
+                type: https://vigil.dev/problems/unsupported-encoding
+                title: Unsupported content encoding
+                status: 415
+                detail: Content-Encoding br is not supported; use gzip or none
+                instance: /v1/score
     ServiceUnavailable:
       description: The store is not available (or the server is stopping); retry later.
       headers:
@@ -602,6 +692,12 @@ components:
         application/problem+json:
           schema:
             $ref: '#/components/schemas/ServiceUnavailableProblem'
+          example:
+            type: https://vigil.dev/problems/service-unavailable
+            title: Temporarily unavailable
+            status: 503
+            detail: the database is not answering; retry later
+            instance: /v1/score
     InternalError:
       description: A bug; the detail does not leak internals.
       headers:
@@ -611,6 +707,12 @@ components:
         application/problem+json:
           schema:
             $ref: '#/components/schemas/InternalProblem'
+          example:
+            type: https://vigil.dev/problems/internal
+            title: Internal error
+            status: 500
+            detail: something went wrong; the request id identifies it in the logs
+            instance: /v1/score
 
   examples:
     TransactionRecordReview:

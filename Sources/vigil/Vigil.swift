@@ -70,6 +70,7 @@ struct Serve: AsyncParsableCommand {
         }
         let created = try runtime.keys.bootstrap(
             roles: Role.allCases.map(\.rawValue), nowMicros: SystemWallClock().nowMicros())
+        try await runtime.authenticator.refresh()
         Console.out("config: \(file ?? "embedded defaults (no config/vigil.yaml)")")
         Console.out("database: \(Console.absolute(config.databasePath))")
         Console.out("model: \(runtime.scoring.scorer.model.name) version \(runtime.scoring.scorer.model.version)")

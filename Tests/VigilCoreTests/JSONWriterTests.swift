@@ -85,7 +85,7 @@ struct JSONWriterTests {
             (0.1, "0.1"),
             (1e-05, "1e-05"),
             (1e22, "1e+22"),
-            (5e-324, "5e-324"),
+            (.leastNonzeroMagnitude, "5e-324"),
             (Double.greatestFiniteMagnitude, "1.7976931348623157e+308"),
         ])
     func numbers(value: Double, expected: String) {
@@ -112,7 +112,9 @@ struct JSONWriterTests {
 
     @Test(
         "integers are written in decimal",
-        arguments: [(0, "0"), (-1, "-1"), (42, "42"), (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808")]
+        arguments: [
+            (0, "0"), (-1, "-1"), (42, "42"), (Int.max, "9223372036854775807"), (Int.min, "-9223372036854775808"),
+        ]
     )
     func integers(value: Int, expected: String) {
         // Given an integer
@@ -150,7 +152,9 @@ struct JSONWriterTests {
     func stringRoundTrip() throws {
         // Given seeded random strings over ASCII, controls and multi-byte characters
         var random = SplitMix64(seed: 8259)
-        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{1F}", "\n", "\u{7F}", "é", "€", "😀"]
+        let alphabet: [Unicode.Scalar] = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\u{0}", "\u{1F}", "\n", "\u{7F}", "é", "€", "😀",
+        ]
         for _ in 0..<2_000 {
             var value = ""
             for _ in 0..<Int.random(in: 0...24, using: &random) {

@@ -1,5 +1,8 @@
 import CompressNIO
 import Foundation
+import VigilStore
+import HTTPTypes
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -177,8 +180,9 @@ struct ScoreRouteTests {
     @Test("gzip request bodies are accepted; a gzip bomb is a 413, corrupt gzip a 400")
     func gzipBodies() async throws {
         let server = try await TestServer.make()
-        var gzip = server.headers(.scoring)
-        gzip[.contentEncoding] = "gzip"
+        var gzipHeaders = server.headers(.scoring)
+        gzipHeaders[.contentEncoding] = "gzip"
+        let gzip = gzipHeaders
         var plain = ByteBuffer(string: transactionJSON("tx-gz"))
         let compressed = try plain.compress(with: .gzip())
         // A 10 MB body of spaces compresses to about 10 KB.

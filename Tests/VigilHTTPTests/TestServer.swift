@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging

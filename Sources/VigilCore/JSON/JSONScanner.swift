@@ -7,10 +7,11 @@ public struct JSONScanner {
     /// The input; it must stay valid while the scanner is used.
     public let bytes: UnsafeRawBufferPointer
     /// Byte offset of the next unread byte.
-    public var offset: Int
+    public private(set) var offset: Int
     /// Deepest nesting `skipValue()` accepts, counting the skipped value itself as one level.
     public static let maxDepth = 32
 
+    /// A scanner at the start of `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
         self.offset = 0
@@ -30,7 +31,9 @@ public struct JSONScanner {
         }
 
         public var kind: Kind
+        /// Byte offset in the input where the problem was found.
         public var offset: Int
+        /// What is wrong, in words, without the offset.
         public var reason: String
 
         public init(_ kind: Kind, offset: Int, reason: String) {
@@ -80,10 +83,9 @@ public struct JSONScanner {
 
     /// Whether only whitespace remains.
     public var isAtEnd: Bool {
-        mutating get {
-            skipWhitespace()
-            return offset >= bytes.count
-        }
+        var copy = self
+        copy.skipWhitespace()
+        return copy.offset >= bytes.count
     }
 
     /// Advances past JSON whitespace (space, tab, line feed, carriage return).
@@ -118,7 +120,8 @@ public struct JSONScanner {
     public mutating func expect(_ byte: UInt8) throws(Failure) {
         skipWhitespace()
         guard offset < bytes.count else {
-            throw Failure(.unexpectedEnd, offset: offset, reason: "unexpected end of input, expected '\(Self.show(byte))'")
+            throw Failure(
+                .unexpectedEnd, offset: offset, reason: "unexpected end of input, expected '\(Self.show(byte))'")
         }
         guard bytes[offset] == byte else { throw unexpected(expected: "'\(Self.show(byte))'") }
         offset += 1
@@ -225,8 +228,15 @@ public struct JSONScanner {
     /// Consumes a bare `NaN`, `Infinity`, `+Infinity` or `-Infinity` if one is next (followed by a delimiter).
     public mutating func readNonFiniteLiteral() -> Bool {
         skipWhitespace()
-        for literal: StaticString in ["NaN", "Infinity", "-Infinity", "+Infinity"] where matchesWord(literal) {
-            offset += literal.utf8CodeUnitCount
+        guard offset < bytes.count else { return false }
+        var start = offset
+        if bytes[start] == UInt8(ascii: "-") || bytes[start] == UInt8(ascii: "+") { start += 1 }
+        if start == offset && matchesWord("NaN", at: start) {
+            offset = start + 3
+            return true
+        }
+        if matchesWord("Infinity", at: start) {
+            offset = start + 8
             return true
         }
         return false
@@ -282,7 +292,8 @@ public struct JSONScanner {
         var hasControl = false
         while true {
             guard i < count else {
-                throw Failure(.unexpectedEnd, offset: i, reason: "unterminated string starting at byte offset \(start - 1)")
+                throw Failure(
+                    .unexpectedEnd, offset: i, reason: "unterminated string starting at byte offset \(start - 1)")
             }
             let byte = bytes[i]
             if byte < 0x7F && byte >= 0x20 && byte != 0x22 && byte != 0x5C {
@@ -524,9 +535,10 @@ public struct JSONScanner {
         try expect(UInt8(ascii: ":"))
     }
 
-    /// Whether `word` starts at `offset` and is not followed by a letter or digit.
+    /// Whether `word` starts at `start` (default: the cursor) and is not followed by a letter or digit.
     @inline(__always)
-    private func matchesWord(_ word: StaticString) -> Bool {
+    private func matchesWord(_ word: StaticString, at start: Int? = nil) -> Bool {
+        let offset = start ?? self.offset
         let length = word.utf8CodeUnitCount
         guard offset + length <= bytes.count else { return false }
         let text = word.utf8Start

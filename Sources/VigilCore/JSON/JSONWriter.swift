@@ -7,6 +7,7 @@ public struct JSONWriter: Sendable {
     public var bytes: [UInt8]
     private var needsComma = false
 
+    /// An empty writer whose buffer has room for `capacity` bytes, so typical documents never reallocate.
     public init(reservingCapacity capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
@@ -14,21 +15,25 @@ public struct JSONWriter: Sendable {
 
     // MARK: - Structure
 
+    /// Opens an object (`{`), as a value or an array element.
     public mutating func objectStart() {
         separate()
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// Closes the innermost object (`}`).
     public mutating func objectEnd() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
+    /// Opens an array (`[`), as a value or an array element.
     public mutating func arrayStart() {
         separate()
         bytes.append(UInt8(ascii: "["))
     }
 
+    /// Closes the innermost array (`]`).
     public mutating func arrayEnd() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
@@ -43,6 +48,7 @@ public struct JSONWriter: Sendable {
 
     // MARK: - Values
 
+    /// Writes a string value, escaped.
     public mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
@@ -61,10 +67,12 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes an integer in decimal.
     public mutating func int(_ value: Int) {
         int(Int64(value))
     }
 
+    /// Writes an integer in decimal, without going through `String`.
     public mutating func int(_ value: Int64) {
         separate()
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
@@ -82,12 +90,14 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Writes `true` or `false`.
     public mutating func bool(_ value: Bool) {
         separate()
         if value { appendStatic("true") } else { appendStatic("false") }
         needsComma = true
     }
 
+    /// Writes `null`.
     public mutating func null() {
         separate()
         appendStatic("null")

@@ -1,7 +1,7 @@
 /// RFC 3339 timestamps to and from microseconds since the Unix epoch (UTC), in integer arithmetic.
 ///
-/// Accepted: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` with `t`/`z` in either case, year 0001–9999, seconds 0–59 (no
-/// leap second), offsets up to ±23:59. Fractions finer than a microsecond are truncated.
+/// Accepted: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` with `T`/`Z` in either case, year 0001–9999, seconds 0–59
+/// (no leap second), offsets up to ±23:59. Fractions finer than a microsecond are truncated.
 public enum RFC3339 {
     /// What is wrong with a timestamp, worded for an API error message.
     public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {

@@ -22,9 +22,24 @@ struct RoleMiddleware: RouterMiddleware {
 
     /// The caller of a request, from `Authorization: Bearer <key>`; nil when absent or unknown.
     static func principal(_ request: Request, _ authenticator: Authenticator) -> Principal? {
-        guard let header = request.headers[.authorization], header.utf8.count <= 256 else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return authenticator.principal(forKey: parts[1].trimmingCharacters(in: .whitespaces))
+        guard let header = request.headers[.authorization], let key = bearerToken(header) else { return nil }
+        return authenticator.principal(forKey: key)
+    }
+
+    /// The token of a `Bearer` credential (scheme case-insensitive), without Foundation on the hot path.
+    static func bearerToken(_ header: String) -> Substring? {
+        let utf8 = header.utf8
+        guard utf8.count > 7, utf8.count <= 256 else { return nil }
+        var index = utf8.startIndex
+        for expected in "bearer ".utf8 {
+            let byte = utf8[index]
+            guard byte == expected || (expected != 32 && byte == expected - 32) else { return nil }
+            index = utf8.index(after: index)
+        }
+        while index < utf8.endIndex, utf8[index] == 32 { index = utf8.index(after: index) }
+        var end = utf8.endIndex
+        while end > index, utf8[utf8.index(before: end)] == 32 { end = utf8.index(before: end) }
+        guard index < end else { return nil }
+        return header[index..<end]
     }
 }
