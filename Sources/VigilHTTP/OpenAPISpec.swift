@@ -1288,5 +1288,6 @@ components:
         - properties:
             type: {const: https://vigil.dev/problems/internal}
             status: {const: 500}
+
 """#
 }

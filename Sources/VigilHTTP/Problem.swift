@@ -148,6 +148,7 @@ extension Problem {
             switch http.status {
             case .notFound: return .notFound("no route matches this path")
             case .contentTooLarge: return .payloadTooLarge(limit: 0)
+            case .badRequest: return .validation([FieldError(path: "$", message: http.body ?? "bad request")])
             default:
                 return Problem(
                     status: http.status, slug: "http-\(http.status.code)", title: http.status.reasonPhrase,

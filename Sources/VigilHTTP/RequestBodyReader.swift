@@ -3,6 +3,7 @@ import CompressNIO
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import VigilCore
 
 /// Reads a JSON request body within limits: media type, size before and after gzip.
 enum RequestBodyReader {
@@ -10,9 +11,16 @@ enum RequestBodyReader {
         guard let contentType = request.headers[.contentType] else {
             throw Problem.unsupportedMediaType("send Content-Type: application/json")
         }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
-        guard mediaType.lowercased() == "application/json" else {
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let mediaType = parts.first ?? ""
+        guard mediaType == "application/json" else {
             throw Problem.unsupportedMediaType("Content-Type must be application/json, not \(mediaType.prefix(100))")
+        }
+        for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {
+            let charset = parameter.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard charset == "utf-8" || charset == "utf8" else {
+                throw Problem.unsupportedMediaType("JSON bodies must be UTF-8, not charset \(charset.prefix(40))")
+            }
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
@@ -35,9 +43,8 @@ enum RequestBodyReader {
         } catch let error as CompressNIOError where error == .bufferOverflow {
             throw Problem.payloadTooLarge(limit: limit)
         } catch {
-            throw Problem(
-                status: .badRequest, slug: "malformed-body", title: "The body could not be decompressed",
-                detail: "Content-Encoding is gzip but the body is not a valid gzip stream")
+            throw Problem.malformed(
+                FieldError(path: "$", message: "Content-Encoding is gzip but the body is not a valid gzip stream"))
         }
     }
 }

@@ -6,14 +6,21 @@ import VigilService
 
 /// Assembles Vigil's HTTP application from a runtime; `vigil serve` and the tests call this.
 public enum VigilServer {
+    /// Every route template and its methods, for `405 Method Not Allowed` with `Allow`.
+    static let routes = KnownRoutes([
+        ("/healthz", [.get, .head]), ("/readyz", [.get, .head]), ("/metrics", [.get, .head]),
+        ("/openapi.yaml", [.get, .head]), ("/v1/score", [.post]), ("/v1/transactions/{id}", [.get, .head]),
+        ("/v1/cases", [.get, .head]), ("/v1/cases/{id}", [.get, .head]),
+    ])
+
     /// The routes, their roles and the middleware, in one place.
     public static func buildRouter(
         runtime: VigilRuntime, metrics: VigilMetrics, logger: Logger
     ) -> Router<VigilRequestContext> {
-        let router = Router(context: VigilRequestContext.self)
+        let router = Router(context: VigilRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(
             middleware: RequestObservationMiddleware(
-                metrics: metrics, logger: logger, logRequests: runtime.config.logRequests))
+                metrics: metrics, logger: logger, logRequests: runtime.config.logRequests, routes: routes))
         let ops = OpsController(runtime: runtime, metrics: metrics)
         let score = ScoreController(
             scoring: runtime.scoring, metrics: metrics, maxBodyBytes: runtime.config.maxBodyBytes)
@@ -35,18 +42,6 @@ public enum VigilServer {
             .get(use: read.cases)
             .get("{id}", use: read.caseDetail)
 
-        let routes: [(String, [HTTPRequest.Method])] = [
-            ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]), ("/openapi.yaml", [.get]),
-            ("/v1/score", [.post]), ("/v1/transactions/{id}", [.get]), ("/v1/cases", [.get]),
-            ("/v1/cases/{id}", [.get]),
-        ]
-        for (path, allowed) in routes {
-            for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
-                router.on(RouterPath(path), method: method) { (request: Request, _: VigilRequestContext) -> Response in
-                    throw Problem.methodNotAllowed(request.method, allowed: allowed)
-                }
-            }
-        }
         return router
     }
 

@@ -72,6 +72,9 @@ struct Serve: AsyncParsableCommand {
             roles: Role.allCases.map(\.rawValue), nowMicros: SystemWallClock().nowMicros())
         try await runtime.authenticator.refresh()
         Console.out("config: \(file ?? "embedded defaults (no config/vigil.yaml)")")
+        for variable in ConfigLoader.unknownVariables(in: ProcessInfo.processInfo.environment) {
+            Console.error("warning: \(variable) is not a Vigil setting and is ignored (see README, Configuration)")
+        }
         Console.out("database: \(Console.absolute(config.databasePath))")
         Console.out("model: \(runtime.scoring.scorer.model.name) version \(runtime.scoring.scorer.model.version)")
         if !created.isEmpty {

@@ -138,6 +138,13 @@ struct AuthAndOpsTests {
             let wrongMethod = try await client.execute(uri: "/v1/score", method: .get, headers: server.headers(.scoring))
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "POST")
+            for method in [HTTPRequest.Method.options, .put, .delete, HTTPRequest.Method("PROPFIND")!] {
+                let other = try await client.execute(uri: "/v1/cases/x", method: method, headers: server.headers(.review))
+                #expect(other.status == .methodNotAllowed, "\(method)")
+                #expect(other.headers[.allow] == "GET, HEAD")
+            }
+            let head = try await client.execute(uri: "/healthz", method: .head)
+            #expect(head.status == .ok)
             let unknownTransaction = try await client.execute(uri: "/v1/transactions/nope", method: .get, headers: server.headers(.admin))
             #expect(unknownTransaction.status == .notFound)
             #expect(unknownTransaction.headers[.contentType] == "application/problem+json")

@@ -91,6 +91,22 @@ struct ScoreRouteTests {
         #expect(rows == 1)
     }
 
+    @Test("ids with slashes, spaces and non-ASCII read back through percent-encoded paths")
+    func percentEncodedIDs() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            for id in ["a/b", "with space", "café-✓", "100%"] {
+                let scored = try await client.execute(
+                    uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON(id)))
+                #expect(scored.status == .ok)
+                let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let read = try await client.execute(uri: "/v1/transactions/\(encoded)", method: .get, headers: server.headers(.admin))
+                #expect(read.status == .ok, "\(id)")
+                #expect(try object(read.body)["transaction_id"] as? String == id)
+            }
+        }
+    }
+
     @Test("the same id with a different body is a 409 problem")
     func conflict() async throws {
         let server = try await TestServer.make()
@@ -170,6 +186,14 @@ struct ScoreRouteTests {
             brotli[.contentEncoding] = "br"
             let unknownEncoding = try await client.execute(uri: "/v1/score", method: .post, headers: brotli, body: ByteBuffer(string: transactionJSON()))
             #expect(unknownEncoding.status == .unsupportedMediaType)
+            var empty = server.headers(.scoring, json: false)
+            empty[.contentType] = ""
+            let emptyType = try await client.execute(uri: "/v1/score", method: .post, headers: empty, body: ByteBuffer(string: transactionJSON()))
+            #expect(emptyType.status == .unsupportedMediaType)
+            var latin1 = server.headers(.scoring, json: false)
+            latin1[.contentType] = "application/json; charset=iso-8859-1"
+            let wrongCharset = try await client.execute(uri: "/v1/score", method: .post, headers: latin1, body: ByteBuffer(string: transactionJSON()))
+            #expect(wrongCharset.status == .unsupportedMediaType)
             var charset = server.headers(.scoring, json: false)
             charset[.contentType] = "application/json; charset=utf-8"
             let withCharset = try await client.execute(uri: "/v1/score", method: .post, headers: charset, body: ByteBuffer(string: transactionJSON()))

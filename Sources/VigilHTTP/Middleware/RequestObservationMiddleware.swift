@@ -13,12 +13,14 @@ struct RequestObservationMiddleware: RouterMiddleware {
     let metrics: VigilMetrics
     let logger: Logger
     let logRequests: Bool
+    let routes: KnownRoutes
     private let ids = RequestIDGenerator()
 
-    init(metrics: VigilMetrics, logger: Logger, logRequests: Bool) {
+    init(metrics: VigilMetrics, logger: Logger, logRequests: Bool, routes: KnownRoutes) {
         self.metrics = metrics
         self.logger = logger
         self.logRequests = logRequests
+        self.routes = routes
     }
 
     func handle(
@@ -30,6 +32,13 @@ struct RequestObservationMiddleware: RouterMiddleware {
         var response: Response
         do {
             response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            // The router found no handler: a known path with another method is 405, anything else 404.
+            if let allowed = routes.methods(forPath: request.uri.path) {
+                response = Problem.methodNotAllowed(request.method, allowed: allowed).response(instance: request.uri.path)
+            } else {
+                response = Problem.notFound("no route matches this path").response(instance: request.uri.path)
+            }
         } catch {
             if let problem = Problem.from(error) {
                 response = problem.response(instance: request.uri.path)

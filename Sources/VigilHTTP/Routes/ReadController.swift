@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import VigilCore
 import VigilService
@@ -8,7 +9,7 @@ struct ReadController {
     let reader: RecordReader
 
     func transaction(_ request: Request, context: VigilRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.pathID(context)
         return JSONResponse.make(try await reader.transaction(id: id), request: request, compressible: true)
     }
 
@@ -18,8 +19,17 @@ struct ReadController {
     }
 
     func caseDetail(_ request: Request, context: VigilRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.pathID(context)
         return JSONResponse.make(try await reader.caseDetail(id: id), request: request, compressible: true)
+    }
+
+    /// The `{id}` path segment, percent-decoded, so ids with `/`, spaces or non-ASCII read back.
+    static func pathID(_ context: VigilRequestContext) throws -> String {
+        let raw = try context.parameters.require("id")
+        guard let decoded = raw.removingPercentEncoding else {
+            throw Problem.notFound("no record with id \(raw.prefix(128))")
+        }
+        return decoded
     }
 
     /// Parses `status`, `order`, `limit` and `cursor`, listing every bad parameter.

@@ -26,13 +26,20 @@ public struct ConfigLoader: Sendable {
             try config.apply(try Self.settings(fromFile: Self.defaultPath))
             readFile = Self.defaultPath
         }
-        try config.apply(try Self.settings(fromEnvironment: environment))
+        try config.apply(Self.settings(fromEnvironment: environment))
         try config.apply(flags.map { ($0.key, $0.value, "flag") })
         return (config, readFile)
     }
 
+    /// `VIGIL_*` variables that name no key; `load` does not fail on them (scripts export their own
+    /// `VIGIL_URL` and keys), and `vigil serve` prints them as a warning.
+    public static func unknownVariables(in environment: [String: String]) -> [String] {
+        let known = Set(VigilConfig.keys.map { "VIGIL_" + $0.replacingOccurrences(of: ".", with: "_").uppercased() })
+        return environment.keys.filter { $0.hasPrefix("VIGIL_") && $0 != "VIGIL_CONFIG" && !known.contains($0) }.sorted()
+    }
+
     /// `VIGIL_SERVER_PORT=9000` → `server.port`; `VIGIL_CONFIG` is the file itself, not a key.
-    static func settings(fromEnvironment environment: [String: String]) throws(ConfigError) -> [(
+    static func settings(fromEnvironment environment: [String: String]) -> [(
         key: String, value: String, source: String
     )] {
         var byVariable: [String: String] = [:]
@@ -42,7 +49,7 @@ public struct ConfigLoader: Sendable {
         var settings: [(String, String, String)] = []
         for (variable, value) in environment.sorted(by: { $0.key < $1.key })
         where variable.hasPrefix("VIGIL_") && variable != "VIGIL_CONFIG" {
-            guard let key = byVariable[variable] else { throw .unknownKey(variable, source: "environment") }
+            guard let key = byVariable[variable] else { continue }
             settings.append((key, value, "environment \(variable)"))
         }
         return settings
