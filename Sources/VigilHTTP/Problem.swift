@@ -65,7 +65,8 @@ public struct Problem: Error, Sendable, Equatable {
         var fields = HTTPFields()
         fields[.contentType] = "application/problem+json"
         for (name, value) in headers { fields.append(HTTPField(name: name, value: value)) }
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: json(instance: instance))))
+        return Response(
+            status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: json(instance: instance))))
     }
 }
 
@@ -114,7 +115,9 @@ extension Problem {
     }
 
     static func unsupportedMediaType(_ detail: String) -> Problem {
-        Problem(status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type", detail: detail)
+        Problem(
+            status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
+            detail: detail)
     }
 
     static func unavailable(_ detail: String) -> Problem {
@@ -134,7 +137,8 @@ extension Problem {
         case .validation(let fields): self = .validation(fields)
         case .notFound(let detail): self = .notFound(detail)
         case .conflict(let detail):
-            self = Problem(status: .conflict, slug: "conflict", title: "Conflict with a stored transaction", detail: detail)
+            self = Problem(
+                status: .conflict, slug: "conflict", title: "Conflict with a stored transaction", detail: detail)
         case .unavailable(let detail): self = .unavailable(detail)
         }
     }

@@ -50,7 +50,8 @@ public struct APIKeyStore: Sendable {
             createdAtMicros: nowMicros, revokedAtMicros: nil)
         try database.pool.write { db in
             try db.execute(
-                sql: "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [record.keyID, record.name, record.role, record.keyHash, record.prefix, nowMicros])
         }
         return (key, record)
@@ -68,7 +69,8 @@ public struct APIKeyStore: Sendable {
                     keyID: keyID, name: "initial-\(role)", role: role, keyHash: Self.hash(key),
                     prefix: String(key.prefix(12)), createdAtMicros: nowMicros, revokedAtMicros: nil)
                 try db.execute(
-                    sql: "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [record.keyID, record.name, record.role, record.keyHash, record.prefix, nowMicros])
                 return (key, record)
             }

@@ -38,7 +38,9 @@ public enum CaseCursor: Sendable, Equatable {
         guard token.utf8.count <= 512 else { return nil }
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64.append("=") }
-        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else { return nil }
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8) else {
+            return nil
+        }
         let parts = plain.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
         switch parts.first {
         case "n":

@@ -21,7 +21,9 @@ public final class SQLiteDecisionStore: DecisionStore {
     public func transaction(id: String) async throws -> StoredTransaction? {
         try await database.pool.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT transaction_id, body, features, answer, case_id FROM transactions WHERE transaction_id = ?",
+                db,
+                sql:
+                    "SELECT transaction_id, body, features, answer, case_id FROM transactions WHERE transaction_id = ?",
                 arguments: [id]
             ).map {
                 StoredTransaction(

@@ -39,7 +39,9 @@ public final class VigilDatabase: Sendable {
             // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
-            guard mode.lowercased() == "wal" else { throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal") }
+            guard mode.lowercased() == "wal" else {
+                throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
+            }
             let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             let expected = synchronous == .normal ? 1 : 2
             guard level == expected else {

@@ -6,7 +6,8 @@ import Testing
 struct DefaultModelTests {
     @Test("every feature of the default model is a known built-in feature")
     func knownFeatures() throws {
-        let names = try #require(DefaultModel.json.split(separator: "\"name\": \"").dropFirst(2).map { $0.prefix { $0 != "\"" } })
+        let names = try #require(
+            DefaultModel.json.split(separator: "\"name\": \"").dropFirst(2).map { $0.prefix { $0 != "\"" } })
         for name in names { #expect(FeatureKind(name: String(name)) != nil, "\(name)") }
     }
 }

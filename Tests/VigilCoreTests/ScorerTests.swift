@@ -35,7 +35,8 @@ struct ScorerTests {
         let scorer = try Self.defaultScorer()
         let cases = [
             Self.transaction(), Self.transaction(amount: 2450, card: "US", ip: "NG", channel: .ecommerce),
-            Self.transaction(card: nil, ip: nil, channel: nil, attributes: [.init(name: "account_age_days", value: .number(3))]),
+            Self.transaction(
+                card: nil, ip: nil, channel: nil, attributes: [.init(name: "account_age_days", value: .number(3))]),
         ]
         for tx in cases {
             // When it is scored
@@ -48,7 +49,8 @@ struct ScorerTests {
 
     @Test("a missing value contributes exactly zero (imputed with the mean)")
     func missingIsZero() throws {
-        let model = try LogisticModel(name: "m", version: "1", intercept: 0.5, features: [("a", 2, 1, 1), ("b", 3, 0, 2)])
+        let model = try LogisticModel(
+            name: "m", version: "1", intercept: 0.5, features: [("a", 2, 1, 1), ("b", 3, 0, 2)])
         let explanation = model.explain([.nan, 4])
         #expect(explanation.contributions == [0, 6])
         #expect(explanation.margin == 6.5)
@@ -79,10 +81,13 @@ struct ScorerTests {
     @Test("a model needing features the config does not produce is refused, listing them")
     func missingFeatures() throws {
         let model = try LogisticModel(
-            name: "m", version: "1", intercept: 0, features: [("amount", 1, 0, 1), ("velocity_1h", 1, 0, 1), ("attributes.x", 1, 0, 1)])
+            name: "m", version: "1", intercept: 0,
+            features: [("amount", 1, 0, 1), ("velocity_1h", 1, 0, 1), ("attributes.x", 1, 0, 1)])
         let extractor = try FeatureExtractor(names: ["amount"])
         #expect(throws: ModelError.missingFeatures(model: "m", names: ["velocity_1h", "attributes.x"])) {
-            try Scorer(extractor: extractor, model: model, policy: DecisionPolicy(reviewAt: 40, declineAt: 80), reasonWriter: .init())
+            try Scorer(
+                extractor: extractor, model: model, policy: DecisionPolicy(reviewAt: 40, declineAt: 80),
+                reasonWriter: .init())
         }
     }
 
@@ -103,7 +108,10 @@ struct ScorerTests {
             highRiskMerchantCategories: ["7995"])
         let tx = Self.transaction(
             amount: 99, at: micros, card: "DE", merchant: "FR", ip: nil, channel: .ecommerce, mcc: "7995",
-            attributes: [.init(name: "n", value: .number(7)), .init(name: "flag", value: .bool(true)), .init(name: "s", value: .string("x"))])
+            attributes: [
+                .init(name: "n", value: .number(7)), .init(name: "flag", value: .bool(true)),
+                .init(name: "s", value: .string("x")),
+            ])
         // When features are extracted
         let values = extractor.extract(tx)
         func value(_ name: String) -> Double { values[extractor.index(of: name)!] }
@@ -133,9 +141,11 @@ struct ScorerTests {
         #expect(fields.hour == 23)
     }
 
-    @Test("risk score thresholds map to decisions at their exact edges", arguments: [
-        (39, Decision.approve), (40, .review), (79, .review), (80, .decline), (100, .decline), (0, .approve),
-    ])
+    @Test(
+        "risk score thresholds map to decisions at their exact edges",
+        arguments: [
+            (39, Decision.approve), (40, .review), (79, .review), (80, .decline), (100, .decline), (0, .approve),
+        ])
     func thresholds(risk: Int, expected: Decision) throws {
         let policy = try DecisionPolicy(reviewAt: 40, declineAt: 80)
         #expect(policy.decide(riskScore: risk) == expected)
@@ -159,7 +169,8 @@ struct ScorerTests {
     @Test("reasons are the largest contributions, each with a sentence naming value and direction")
     func reasons() throws {
         let scorer = try Self.defaultScorer()
-        let outcome = scorer.score(Self.transaction(amount: 2450, card: "US", merchant: "DE", ip: "US", channel: .ecommerce))
+        let outcome = scorer.score(
+            Self.transaction(amount: 2450, card: "US", merchant: "DE", ip: "US", channel: .ecommerce))
         #expect(outcome.reasons.count == 3)
         let sizes = outcome.reasons.map { abs($0.contribution) }
         #expect(sizes == sizes.sorted(by: >))
@@ -184,9 +195,11 @@ struct ScorerTests {
         let scorer = try Self.defaultScorer()
         let outcome = scorer.score(Self.transaction())
         let json = String(decoding: outcome.answerJSON(caseID: nil, scoredAtMicros: 0), as: UTF8.self)
-        for field in ["\"transaction_id\":\"t1\"", "\"score\":", "\"risk_score\":", "\"decision\":\"approve\"", "\"reasons\":[",
-            "\"rules\":[]", "\"model\":{\"name\":\"m\",\"version\":\"1\"}", "\"case_id\":null", "\"scored_at\":\"1970-01-01T00:00:00"]
-        {
+        for field in [
+            "\"transaction_id\":\"t1\"", "\"score\":", "\"risk_score\":", "\"decision\":\"approve\"", "\"reasons\":[",
+            "\"rules\":[]", "\"model\":{\"name\":\"m\",\"version\":\"1\"}", "\"case_id\":null",
+            "\"scored_at\":\"1970-01-01T00:00:00",
+        ] {
             #expect(json.contains(field), "\(field) missing in \(json)")
         }
     }

@@ -1,13 +1,13 @@
 import CompressNIO
 import Foundation
-import VigilStore
-import HTTPTypes
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilService
+import VigilStore
 
 @testable import VigilHTTP
 
@@ -26,7 +26,8 @@ struct AuthAndOpsTests {
         let server = try await TestServer.make { $0.reviewAt = 0 }
         try await server.test { client in
             let scored = try await client.execute(
-                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON("tx-auth")))
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-auth")))
             let caseID = try object(scored.body)["case_id"] as? String ?? "none"
             let uri = path.replacingOccurrences(of: "CASE", with: caseID)
             let body = method == .post ? ByteBuffer(string: transactionJSON("tx-auth")) : nil
@@ -45,7 +46,8 @@ struct AuthAndOpsTests {
             #expect(response2.status == .unauthorized)
             // Each role
             for role in Role.allCases {
-                let response = try await client.execute(uri: uri, method: method, headers: server.headers(role), body: body)
+                let response = try await client.execute(
+                    uri: uri, method: method, headers: server.headers(role), body: body)
                 if allowed.contains(role) {
                     #expect(response.status == .ok, "\(role) on \(uri)")
                 } else {
@@ -72,7 +74,9 @@ struct AuthAndOpsTests {
     func opsRoutes() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            _ = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON()))
+            _ = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON()))
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok)
             #expect(health.body.text == #"{"status":"ok"}"#)
@@ -92,8 +96,11 @@ struct AuthAndOpsTests {
             let spec = try await client.execute(uri: "/openapi.yaml", method: .get)
             #expect(spec.status == .ok)
             #expect(spec.headers[.contentType] == "application/yaml")
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            #expect(spec.body.text == (try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)))
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            #expect(
+                spec.body.text == (try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8))
+            )
         }
     }
 
@@ -114,15 +121,19 @@ struct AuthAndOpsTests {
         try await server.runtime.database.pool.write { db in try db.execute(sql: "DROP TABLE cases") }
         try await server.test { client in
             // A review-worthy payment cannot be stored without the cases table: 503, then /readyz is false.
-            let body = transactionJSON("tx-fail", ["amount": "500", "card_country": "\"US\"", "channel": "\"ecommerce\"", "ip_country": "\"US\""])
-            let failed = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body))
+            let body = transactionJSON(
+                "tx-fail",
+                ["amount": "500", "card_country": "\"US\"", "channel": "\"ecommerce\"", "ip_country": "\"US\""])
+            let failed = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body))
             #expect(failed.status == .serviceUnavailable)
             #expect(failed.headers[.contentType] == "application/problem+json")
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .serviceUnavailable)
             #expect(ready.headers[.contentType] == "application/problem+json")
             // Nothing of the failed decision was kept
-            let response6 = try await client.execute(uri: "/v1/transactions/tx-fail", method: .get, headers: server.headers(.admin))
+            let response6 = try await client.execute(
+                uri: "/v1/transactions/tx-fail", method: .get, headers: server.headers(.admin))
             #expect(response6.status == .notFound)
         }
     }
@@ -135,20 +146,24 @@ struct AuthAndOpsTests {
             #expect(missing.status == .notFound)
             #expect(missing.headers[.contentType] == "application/problem+json")
             #expect(try object(missing.body)["type"] as? String == "https://vigil.dev/problems/not-found")
-            let wrongMethod = try await client.execute(uri: "/v1/score", method: .get, headers: server.headers(.scoring))
+            let wrongMethod = try await client.execute(
+                uri: "/v1/score", method: .get, headers: server.headers(.scoring))
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "POST")
             for method in [HTTPRequest.Method.options, .put, .delete, HTTPRequest.Method("PROPFIND")!] {
-                let other = try await client.execute(uri: "/v1/cases/x", method: method, headers: server.headers(.review))
+                let other = try await client.execute(
+                    uri: "/v1/cases/x", method: method, headers: server.headers(.review))
                 #expect(other.status == .methodNotAllowed, "\(method)")
                 #expect(other.headers[.allow] == "GET, HEAD")
             }
             let head = try await client.execute(uri: "/healthz", method: .head)
             #expect(head.status == .ok)
-            let unknownTransaction = try await client.execute(uri: "/v1/transactions/nope", method: .get, headers: server.headers(.admin))
+            let unknownTransaction = try await client.execute(
+                uri: "/v1/transactions/nope", method: .get, headers: server.headers(.admin))
             #expect(unknownTransaction.status == .notFound)
             #expect(unknownTransaction.headers[.contentType] == "application/problem+json")
-            let unknownCase = try await client.execute(uri: "/v1/cases/nope", method: .get, headers: server.headers(.review))
+            let unknownCase = try await client.execute(
+                uri: "/v1/cases/nope", method: .get, headers: server.headers(.review))
             #expect(unknownCase.status == .notFound)
         }
     }
@@ -158,9 +173,11 @@ struct AuthAndOpsTests {
         let server = try await TestServer.make()
         try await server.test { client in
             let response = try await client.execute(
-                uri: "/v1/cases?limit=0&order=oldest&status=pending&cursor=zzz&color=red", method: .get, headers: server.headers(.review))
+                uri: "/v1/cases?limit=0&order=oldest&status=pending&cursor=zzz&color=red", method: .get,
+                headers: server.headers(.review))
             #expect(response.status == .badRequest)
-            let paths = Set((try object(response.body)["errors"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String })
+            let paths = Set(
+                (try object(response.body)["errors"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String })
             #expect(paths == ["$.query.limit", "$.query.order", "$.query.status", "$.query.cursor", "$.query.color"])
         }
     }
@@ -170,7 +187,9 @@ struct AuthAndOpsTests {
         let server = try await TestServer.make { $0.reviewAt = 0 }
         try await server.test { client in
             for index in 0..<20 {
-                _ = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON("tx-\(index)")))
+                _ = try await client.execute(
+                    uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                    body: ByteBuffer(string: transactionJSON("tx-\(index)")))
             }
             var headers = server.headers(.review)
             headers[.acceptEncoding] = "gzip, deflate"
@@ -180,7 +199,8 @@ struct AuthAndOpsTests {
             var body = response.body
             let plain = try body.decompress(with: .gzip())
             #expect((try object(plain)["items"] as? [Any])?.count == 20)
-            let uncompressed = try await client.execute(uri: "/v1/cases?limit=20", method: .get, headers: server.headers(.review))
+            let uncompressed = try await client.execute(
+                uri: "/v1/cases?limit=20", method: .get, headers: server.headers(.review))
             #expect(uncompressed.headers[.contentEncoding] == nil)
         }
     }

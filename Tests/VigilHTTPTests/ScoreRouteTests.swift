@@ -1,13 +1,13 @@
 import CompressNIO
 import Foundation
-import VigilStore
-import HTTPTypes
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilService
+import VigilStore
 
 @testable import VigilHTTP
 
@@ -32,7 +32,8 @@ struct ScoreRouteTests {
                 #expect((answer["model"] as? [String: Any])?["name"] as? String == "default-logistic")
                 #expect(answer["case_id"] is NSNull)
             }
-            try await client.execute(uri: "/v1/transactions/tx-1", method: .get, headers: server.headers(.review)) { response in
+            try await client.execute(uri: "/v1/transactions/tx-1", method: .get, headers: server.headers(.review)) {
+                response in
                 #expect(response.status == .ok)
                 let record = try object(response.body)
                 #expect((record["transaction"] as? [String: Any])?["amount"] as? Double == 40.5)
@@ -45,25 +46,34 @@ struct ScoreRouteTests {
     @Test("decisions follow the configured thresholds; review opens a case that the queue shows")
     func thresholdsAndCases() async throws {
         let server = try await TestServer.make()
-        let risky = transactionJSON("tx-risky", [
-            "amount": "2450", "card_country": "\"US\"", "ip_country": "\"NG\"", "channel": "\"ecommerce\"",
-            "occurred_at": "\"2026-11-22T03:00:00Z\"",
-        ])
-        let medium = transactionJSON("tx-medium", ["amount": "500", "card_country": "\"US\"", "channel": "\"ecommerce\"", "ip_country": "\"US\""])
+        let risky = transactionJSON(
+            "tx-risky",
+            [
+                "amount": "2450", "card_country": "\"US\"", "ip_country": "\"NG\"", "channel": "\"ecommerce\"",
+                "occurred_at": "\"2026-11-22T03:00:00Z\"",
+            ])
+        let medium = transactionJSON(
+            "tx-medium",
+            ["amount": "500", "card_country": "\"US\"", "channel": "\"ecommerce\"", "ip_country": "\"US\""])
         try await server.test { client in
-            let decline = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: risky))
+            let decline = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: risky))
             #expect(try object(decline.body)["decision"] as? String == "decline")
-            let review = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: medium))
+            let review = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: medium))
             let answer = try object(review.body)
             #expect(answer["decision"] as? String == "review")
             let caseID = try #require(answer["case_id"] as? String)
-            let list = try await client.execute(uri: "/v1/cases?order=risk&limit=10", method: .get, headers: server.headers(.review))
+            let list = try await client.execute(
+                uri: "/v1/cases?order=risk&limit=10", method: .get, headers: server.headers(.review))
             #expect(list.status == .ok)
             let items = try #require(try object(list.body)["items"] as? [[String: Any]])
             #expect(items.map { $0["case_id"] as? String } == [caseID])
-            let detail = try await client.execute(uri: "/v1/cases/\(caseID)", method: .get, headers: server.headers(.review))
+            let detail = try await client.execute(
+                uri: "/v1/cases/\(caseID)", method: .get, headers: server.headers(.review))
             #expect(detail.status == .ok)
-            #expect((try object(detail.body)["transaction"] as? [String: Any])?["transaction_id"] as? String == "tx-medium")
+            #expect(
+                (try object(detail.body)["transaction"] as? [String: Any])?["transaction_id"] as? String == "tx-medium")
         }
     }
 
@@ -76,7 +86,8 @@ struct ScoreRouteTests {
                 for _ in 0..<40 {
                     group.addTask {
                         let response = try await client.execute(
-                            uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body))
+                            uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                            body: ByteBuffer(string: body))
                         return (response.status, response.body.text)
                     }
                 }
@@ -97,10 +108,12 @@ struct ScoreRouteTests {
         try await server.test { client in
             for id in ["a/b", "with space", "café-✓", "100%"] {
                 let scored = try await client.execute(
-                    uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON(id)))
+                    uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                    body: ByteBuffer(string: transactionJSON(id)))
                 #expect(scored.status == .ok)
                 let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-                let read = try await client.execute(uri: "/v1/transactions/\(encoded)", method: .get, headers: server.headers(.admin))
+                let read = try await client.execute(
+                    uri: "/v1/transactions/\(encoded)", method: .get, headers: server.headers(.admin))
                 #expect(read.status == .ok, "\(id)")
                 #expect(try object(read.body)["transaction_id"] as? String == id)
             }
@@ -111,7 +124,9 @@ struct ScoreRouteTests {
     func conflict() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            _ = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: transactionJSON("tx-c")))
+            _ = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-c")))
             let response = try await client.execute(
                 uri: "/v1/score", method: .post, headers: server.headers(.scoring),
                 body: ByteBuffer(string: transactionJSON("tx-c", ["amount": "41"])))
@@ -136,7 +151,10 @@ struct ScoreRouteTests {
         ("timestamp without zone", transactionJSON("x", ["occurred_at": "\"2026-11-01T00:00:00\""]), ["$.occurred_at"]),
         ("empty id", transactionJSON("", [:]), ["$.transaction_id"]),
         ("oversized id", transactionJSON(String(repeating: "a", count: 129)), ["$.transaction_id"]),
-        ("oversized string", transactionJSON("x", ["card_id": "\"\(String(repeating: "c", count: 257))\""]), ["$.card_id"]),
+        (
+            "oversized string", transactionJSON("x", ["card_id": "\"\(String(repeating: "c", count: 257))\""]),
+            ["$.card_id"]
+        ),
         ("bad channel", transactionJSON("x", ["channel": "\"web\""]), ["$.channel"]),
         ("bad MCC", transactionJSON("x", ["merchant_category": "\"54a1\""]), ["$.merchant_category"]),
         ("bad email", transactionJSON("x", ["email": "\"nobody\""]), ["$.email"]),
@@ -149,14 +167,19 @@ struct ScoreRouteTests {
             ["$.attributes"]
         ),
         ("missing required fields", "{}", ["$.transaction_id", "$.occurred_at", "$.amount", "$.currency"]),
-        ("several bad fields", transactionJSON("x", ["amount": "-5", "currency": "\"EURO\"", "channel": "\"web\""]), ["$.amount", "$.currency", "$.channel"]),
+        (
+            "several bad fields", transactionJSON("x", ["amount": "-5", "currency": "\"EURO\"", "channel": "\"web\""]),
+            ["$.amount", "$.currency", "$.channel"]
+        ),
     ]
 
     @Test("bad input is a 400 problem naming every bad field", arguments: invalidBodies)
     func validation(name: String, body: String, paths: [String]) async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body)) { response in
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body)
+            ) { response in
                 #expect(response.status == .badRequest, "\(name)")
                 #expect(response.headers[.contentType] == "application/problem+json")
                 let problem = try object(response.body)
@@ -173,30 +196,38 @@ struct ScoreRouteTests {
         try await server.test { client in
             var text = server.headers(.scoring, json: false)
             text[.contentType] = "text/plain"
-            let wrongType = try await client.execute(uri: "/v1/score", method: .post, headers: text, body: ByteBuffer(string: transactionJSON()))
+            let wrongType = try await client.execute(
+                uri: "/v1/score", method: .post, headers: text, body: ByteBuffer(string: transactionJSON()))
             #expect(wrongType.status == .unsupportedMediaType)
             #expect(wrongType.headers[.contentType] == "application/problem+json")
-            let noType = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring, json: false), body: ByteBuffer(string: transactionJSON()))
+            let noType = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring, json: false),
+                body: ByteBuffer(string: transactionJSON()))
             #expect(noType.status == .unsupportedMediaType)
             let huge = transactionJSON("big", ["attributes": "{\"pad\":\"\(String(repeating: "x", count: 70_000))\"}"])
-            let tooLarge = try await client.execute(uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: huge))
+            let tooLarge = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: huge))
             #expect(tooLarge.status == .contentTooLarge)
             #expect(tooLarge.headers[.contentType] == "application/problem+json")
             var brotli = server.headers(.scoring)
             brotli[.contentEncoding] = "br"
-            let unknownEncoding = try await client.execute(uri: "/v1/score", method: .post, headers: brotli, body: ByteBuffer(string: transactionJSON()))
+            let unknownEncoding = try await client.execute(
+                uri: "/v1/score", method: .post, headers: brotli, body: ByteBuffer(string: transactionJSON()))
             #expect(unknownEncoding.status == .unsupportedMediaType)
             var empty = server.headers(.scoring, json: false)
             empty[.contentType] = ""
-            let emptyType = try await client.execute(uri: "/v1/score", method: .post, headers: empty, body: ByteBuffer(string: transactionJSON()))
+            let emptyType = try await client.execute(
+                uri: "/v1/score", method: .post, headers: empty, body: ByteBuffer(string: transactionJSON()))
             #expect(emptyType.status == .unsupportedMediaType)
             var latin1 = server.headers(.scoring, json: false)
             latin1[.contentType] = "application/json; charset=iso-8859-1"
-            let wrongCharset = try await client.execute(uri: "/v1/score", method: .post, headers: latin1, body: ByteBuffer(string: transactionJSON()))
+            let wrongCharset = try await client.execute(
+                uri: "/v1/score", method: .post, headers: latin1, body: ByteBuffer(string: transactionJSON()))
             #expect(wrongCharset.status == .unsupportedMediaType)
             var charset = server.headers(.scoring, json: false)
             charset[.contentType] = "application/json; charset=utf-8"
-            let withCharset = try await client.execute(uri: "/v1/score", method: .post, headers: charset, body: ByteBuffer(string: transactionJSON()))
+            let withCharset = try await client.execute(
+                uri: "/v1/score", method: .post, headers: charset, body: ByteBuffer(string: transactionJSON()))
             #expect(withCharset.status == .ok)
         }
     }
@@ -218,7 +249,8 @@ struct ScoreRouteTests {
             #expect(ok.status == .ok)
             let exploded = try await client.execute(uri: "/v1/score", method: .post, headers: gzip, body: bomb)
             #expect(exploded.status == .contentTooLarge)
-            let corrupt = try await client.execute(uri: "/v1/score", method: .post, headers: gzip, body: ByteBuffer(string: "not gzip"))
+            let corrupt = try await client.execute(
+                uri: "/v1/score", method: .post, headers: gzip, body: ByteBuffer(string: "not gzip"))
             #expect(corrupt.status == .badRequest)
             #expect(corrupt.headers[.contentType] == "application/problem+json")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTypes
 import GRDB
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -18,7 +18,8 @@ struct TestServer {
 
     static func make(_ adjust: (inout VigilConfig) -> Void = { _ in }) async throws -> TestServer {
         var config = VigilConfig()
-        config.databasePath = FileManager.default.temporaryDirectory
+        config.databasePath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("vigil-http-\(UUID().uuidString)/vigil.sqlite").path
         config.logRequests = false
         adjust(&config)

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import VigilCore
 
 @testable import VigilService
-import VigilCore
+
 typealias VigilCoreLogistic = LogisticModel
 
 @Suite("Configuration")
@@ -55,7 +56,9 @@ struct ConfigTests {
         #expect(throws: ConfigError.unknownKey("server.prot", source: typo)) {
             try ConfigLoader().load(file: typo, environment: [:], flags: [])
         }
-        #expect(ConfigLoader.unknownVariables(in: ["VIGIL_SERVR_PORT": "1", "VIGIL_SERVER_PORT": "2", "VIGIL_CONFIG": "x"]) == ["VIGIL_SERVR_PORT"])
+        #expect(
+            ConfigLoader.unknownVariables(in: ["VIGIL_SERVR_PORT": "1", "VIGIL_SERVER_PORT": "2", "VIGIL_CONFIG": "x"])
+                == ["VIGIL_SERVR_PORT"])
         #expect(throws: ConfigError.self) {
             try ConfigLoader().load(file: nil, environment: ["VIGIL_SERVER_PORT": "http"], flags: [])
         }
@@ -69,7 +72,8 @@ struct ConfigTests {
 
     @Test("the shipped config/vigil.yaml loads and equals the embedded defaults except the model path")
     func shippedConfig() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let (config, _) = try ConfigLoader().load(
             file: root.appendingPathComponent("config/vigil.yaml").path, environment: [:], flags: [])
         var expected = VigilConfig()
@@ -79,7 +83,8 @@ struct ConfigTests {
 
     @Test("the shipped default model file equals the embedded one")
     func shippedModel() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let file = try ModelLoader.logistic(
             json: Data(contentsOf: root.appendingPathComponent("config/models/default-logistic.json")), source: "file")
         let embedded = try #require(try ModelLoader.load(path: "") as? VigilCoreLogistic)
@@ -90,7 +95,10 @@ struct ConfigTests {
     func brokenModel() throws {
         #expect(throws: ModelLoadError.self) { try ModelLoader.logistic(json: Data("{".utf8), source: "x") }
         do {
-            _ = try ModelLoader.logistic(json: Data(#"{"format":"vigil-logistic/1","name":"m","version":"1","intercept":0,"features":[{"name":"a","weight":"x","mean":0,"scale":1}]}"#.utf8), source: "m.json")
+            _ = try ModelLoader.logistic(
+                json: Data(
+                    #"{"format":"vigil-logistic/1","name":"m","version":"1","intercept":0,"features":[{"name":"a","weight":"x","mean":0,"scale":1}]}"#
+                        .utf8), source: "m.json")
             Issue.record("expected a refusal")
         } catch let error as ModelLoadError {
             #expect(error.description.hasPrefix("m.json: features[0].weight"))

@@ -14,13 +14,16 @@ struct FixedClock: WallClock {
 
 func temporaryConfig() -> VigilConfig {
     var config = VigilConfig()
-    config.databasePath = FileManager.default.temporaryDirectory
+    config.databasePath =
+        FileManager.default.temporaryDirectory
         .appendingPathComponent("vigil-service-\(UUID().uuidString)/vigil.sqlite").path
     return config
 }
 
 func body(_ id: String, amount: Double = 40, extra: String = "") -> [UInt8] {
-    Array(#"{"transaction_id":"\#(id)","occurred_at":"2026-11-22T10:00:00Z","amount":\#(amount),"currency":"EUR","card_country":"DE","merchant_country":"DE","ip_country":"DE","channel":"pos"\#(extra)}"#.utf8)
+    Array(
+        #"{"transaction_id":"\#(id)","occurred_at":"2026-11-22T10:00:00Z","amount":\#(amount),"currency":"EUR","card_country":"DE","merchant_country":"DE","ip_country":"DE","channel":"pos"\#(extra)}"#
+            .utf8)
 }
 
 extension ScoringService {
@@ -51,7 +54,9 @@ struct ScoringServiceTests {
         _ = try await runtime.scoring.score(bytes: body("tx-1"))
         await #expect(throws: ServiceError.self) { try await runtime.scoring.score(bytes: body("tx-1", amount: 41)) }
         // Key order and whitespace do not make a body different
-        let reordered = Array(#"{ "currency":"EUR","amount":40,"transaction_id":"tx-1","occurred_at":"2026-11-22T10:00:00Z","channel":"pos","ip_country":"DE","merchant_country":"DE","card_country":"DE"}"#.utf8)
+        let reordered = Array(
+            #"{ "currency":"EUR","amount":40,"transaction_id":"tx-1","occurred_at":"2026-11-22T10:00:00Z","channel":"pos","ip_country":"DE","merchant_country":"DE","card_country":"DE"}"#
+                .utf8)
         let replay = try await runtime.scoring.score(bytes: reordered)
         #expect(replay.isReplay)
     }
@@ -80,7 +85,8 @@ struct ScoringServiceTests {
     func validation() async throws {
         let runtime = try await VigilRuntime.open(config: temporaryConfig(), logger: logger, clock: FixedClock())
         do {
-            _ = try await runtime.scoring.score(bytes: Array(#"{"transaction_id":"","amount":-1,"currency":"eur"}"#.utf8))
+            _ = try await runtime.scoring.score(
+                bytes: Array(#"{"transaction_id":"","amount":-1,"currency":"eur"}"#.utf8))
             Issue.record("expected a refusal")
         } catch .validation(let errors) {
             let paths = Set(errors.map(\.path))

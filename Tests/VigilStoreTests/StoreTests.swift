@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import GRDB
+import Synchronization
 import Testing
 
 @testable import VigilStore
@@ -11,9 +11,12 @@ func temporaryDatabase() throws -> VigilDatabase {
     return try VigilDatabase(path: directory.appendingPathComponent("test.sqlite").path)
 }
 
-func record(_ id: String, score: Double = 0.5, caseID: String? = nil, createdAt: Int64 = 1_000, body: String? = nil) -> ScoreRecord {
+func record(_ id: String, score: Double = 0.5, caseID: String? = nil, createdAt: Int64 = 1_000, body: String? = nil)
+    -> ScoreRecord
+{
     ScoreRecord(
-        transactionID: id, occurredAtMicros: 1, amount: 10, currency: "EUR", body: body ?? "{\"transaction_id\":\"\(id)\"}",
+        transactionID: id, occurredAtMicros: 1, amount: 10, currency: "EUR",
+        body: body ?? "{\"transaction_id\":\"\(id)\"}",
         features: "{}", score: score, riskScore: Int(score * 100), decision: caseID == nil ? "approve" : "review",
         modelName: "m", modelVersion: "1", answer: "{\"transaction_id\":\"\(id)\"}", scoredAtMicros: createdAt,
         openedCase: caseID.map { NewCase(caseID: $0, reason: "review") })
@@ -68,7 +71,9 @@ struct StoreTests {
             return try await group.reduce(into: [RecordOutcome]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 == .inserted }.count == 101)
-        let rows = try await database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM transactions WHERE transaction_id = 'dup'") }
+        let rows = try await database.pool.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM transactions WHERE transaction_id = 'dup'")
+        }
         #expect(rows == 1)
     }
 
@@ -100,7 +105,9 @@ struct StoreTests {
         // Given 25 cases, some sharing a creation time and some sharing a score
         for index in 0..<25 {
             _ = try await store.record(
-                record("t\(index)", score: Double(index % 7) / 10, caseID: "cs_\(index + 100)", createdAt: Int64(index / 3)))
+                record(
+                    "t\(index)", score: Double(index % 7) / 10, caseID: "cs_\(index + 100)", createdAt: Int64(index / 3)
+                ))
         }
         for order in CaseQuery.Order.allCases {
             // When paging 4 at a time
@@ -126,7 +133,9 @@ struct StoreTests {
         #expect(try await store.cases(CaseQuery(status: .all, limit: 200)).items.count == 25)
     }
 
-    @Test("cursor tokens refuse anything the server did not issue", arguments: ["", "abc", "bjo=", "cjp4OjE6Yw", "!!!", String(repeating: "a", count: 600)])
+    @Test(
+        "cursor tokens refuse anything the server did not issue",
+        arguments: ["", "abc", "bjo=", "cjp4OjE6Yw", "!!!", String(repeating: "a", count: 600)])
     func badCursor(token: String) {
         #expect(CaseCursor(token: token) == nil)
     }
@@ -143,7 +152,9 @@ struct StoreTests {
         #expect(key.hasPrefix("vgl_") && key.count == 47)
         #expect(record.keyHash == APIKeyStore.hash(key))
         #expect(record.keyHash != key)
-        let dump = try await keys.database.pool.read { db in try String.fetchAll(db, sql: "SELECT key_id || name || role || key_hash || prefix FROM api_keys") }
+        let dump = try await keys.database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT key_id || name || role || key_hash || prefix FROM api_keys")
+        }
         #expect(!dump.contains { $0.contains(key) })
         // When one is revoked it is no longer active
         #expect(try keys.revoke(keyID: record.keyID, nowMicros: 3))

@@ -23,7 +23,8 @@ struct DurabilityTests {
             for index in 0..<300 {
                 group.addTask {
                     let id = "kill-\(index)"
-                    let (status, body) = try await server.request("POST", "/v1/score", key: scoring, body: transactionBody(id, amount: 10 + index * 7))
+                    let (status, body) = try await server.request(
+                        "POST", "/v1/score", key: scoring, body: transactionBody(id, amount: 10 + index * 7))
                     return (id, status, body)
                 }
             }
@@ -39,7 +40,9 @@ struct DurabilityTests {
         for (id, _, answer) in answers {
             let (status, record) = try await restarted.request("GET", "/v1/transactions/\(id)", key: admin)
             #expect(status == 200, "\(id) lost")
-            let decision = answer.range(of: #""decision":"[a-z]+""#, options: .regularExpression).map { String(answer[$0]) }
+            let decision = answer.range(of: #""decision":"[a-z]+""#, options: .regularExpression).map {
+                String(answer[$0])
+            }
             #expect(decision != nil && record.contains(decision!))
         }
         restarted.kill(SIGTERM)
@@ -57,7 +60,8 @@ struct DurabilityTests {
             for index in 0..<200 {
                 group.addTask {
                     let id = "term-\(index)"
-                    let result = try? await server.request("POST", "/v1/score", key: scoring, body: transactionBody(id, amount: index))
+                    let result = try? await server.request(
+                        "POST", "/v1/score", key: scoring, body: transactionBody(id, amount: index))
                     return result?.0 == 200 ? id : nil
                 }
             }
@@ -92,7 +96,9 @@ struct DurabilityTests {
             process.waitUntilExit()
             return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
-        let (created, text) = try vigil(["keys", "create", "--role", "review", "--name", "alice", "--database", "k.sqlite"])
+        let (created, text) = try vigil([
+            "keys", "create", "--role", "review", "--name", "alice", "--database", "k.sqlite",
+        ])
         #expect(created == 0)
         let key = try #require(text.split(separator: "\n").last.map(String.init))
         #expect(key.hasPrefix("vgl_"))
@@ -100,7 +106,8 @@ struct DurabilityTests {
         #expect(listed == 0)
         #expect(listing.contains("alice"))
         #expect(!listing.contains(key))
-        let keyID = try #require(listing.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let keyID = try #require(
+            listing.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
         #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 == 0)
         #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 != 0)
         #expect(try vigil(["keys", "create", "--role", "boss", "--name", "x", "--database", "k.sqlite"]).0 != 0)

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The real `vigil` binary run as a child process, for tests that kill and restart it.
@@ -16,7 +16,9 @@ final class ServerProcess: Sendable {
     /// The built `vigil` executable: beside the test bundle, or `VIGIL_BINARY`.
     static func binary() throws -> URL {
         if let path = ProcessInfo.processInfo.environment["VIGIL_BINARY"] { return URL(fileURLWithPath: path) }
-        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let me = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
         var directory = me.deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = directory.appendingPathComponent("vigil")
@@ -56,7 +58,9 @@ final class ServerProcess: Sendable {
                 var keys: [String: String] = [:]
                 for line in text.split(separator: "\n") {
                     let parts = line.split(separator: " ")
-                    if parts.count == 2, ["scoring", "review", "admin"].contains(String(parts[0])), parts[1].hasPrefix("vgl_") {
+                    if parts.count == 2, ["scoring", "review", "admin"].contains(String(parts[0])),
+                        parts[1].hasPrefix("vgl_")
+                    {
                         keys[String(parts[0])] = String(parts[1])
                     }
                 }

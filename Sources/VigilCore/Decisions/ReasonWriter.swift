@@ -41,7 +41,8 @@ public struct ReasonWriter: Sendable {
         case .hourOfDay, .isNight:
             let hour = UTCClockFields(micros: tx.occurredAtMicros).hour
             let hourText = hour < 10 ? "0\(hour):00" : "\(hour):00"
-            return "made in the \(hourText) hour UTC\(feature == "is_night" ? (flag ? ", at night" : ", not at night") : ""); \(effectClause)"
+            return
+                "made in the \(hourText) hour UTC\(feature == "is_night" ? (flag ? ", at night" : ", not at night") : ""); \(effectClause)"
         case .dayOfWeek, .isWeekend:
             let weekday = UTCClockFields(micros: tx.occurredAtMicros).weekday
             let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]

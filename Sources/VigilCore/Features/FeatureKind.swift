@@ -53,7 +53,9 @@ public enum FeatureKind: Sendable, Hashable {
             } else if name.hasPrefix("attributes.") {
                 let attribute = String(name.dropFirst(11))
                 guard !attribute.isEmpty, attribute.utf8.count <= 64,
-                    attribute.utf8.allSatisfy({ $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+                    attribute.utf8.allSatisfy({
+                        $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                    })
                 else { return nil }
                 self = .attribute(attribute)
             } else {
@@ -82,8 +84,10 @@ public enum FeatureKind: Sendable, Hashable {
 
     /// Every built-in name (attributes excluded), for error messages and documentation.
     public static let builtInNames: [String] =
-        ["amount", "log_amount", "hour_of_day", "day_of_week", "is_weekend", "is_night",
-         "card_merchant_country_mismatch", "ip_card_country_mismatch", "mcc_high_risk"]
+        [
+            "amount", "log_amount", "hour_of_day", "day_of_week", "is_weekend", "is_night",
+            "card_merchant_country_mismatch", "ip_card_country_mismatch", "mcc_high_risk",
+        ]
         + Channel.allCases.map { "channel_\($0.rawValue)" }
         + OptionalField.allCases.map { "has_\($0.rawValue)" }
 }

@@ -35,7 +35,8 @@ struct RequestObservationMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             // The router found no handler: a known path with another method is 405, anything else 404.
             if let allowed = routes.methods(forPath: request.uri.path) {
-                response = Problem.methodNotAllowed(request.method, allowed: allowed).response(instance: request.uri.path)
+                response = Problem.methodNotAllowed(request.method, allowed: allowed).response(
+                    instance: request.uri.path)
             } else {
                 response = Problem.notFound("no route matches this path").response(instance: request.uri.path)
             }
@@ -85,7 +86,10 @@ final class RequestIDGenerator: Sendable {
 
     func next(incoming: String?) -> String {
         if let incoming, (1...64).contains(incoming.utf8.count),
-            incoming.utf8.allSatisfy({ $0 == 45 || $0 == 95 || $0 == 46 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+            incoming.utf8.allSatisfy({
+                $0 == 45 || $0 == 95 || $0 == 46 || (48...57).contains($0) || (65...90).contains($0)
+                    || (97...122).contains($0)
+            })
         {
             return incoming
         }

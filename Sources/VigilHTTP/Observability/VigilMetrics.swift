@@ -34,14 +34,25 @@ public final class VigilMetrics: Sendable {
         self.registry = registry
         var decisions: [Decision: Counter] = [:]
         for decision in Decision.allCases {
-            decisions[decision] = registry.makeCounter(descriptor: Self.descriptor("vigil_decisions_total", "Decisions made, by outcome (replays of a stored decision not counted)"), labels: [("decision", decision.rawValue)])
+            decisions[decision] = registry.makeCounter(
+                descriptor: Self.descriptor(
+                    "vigil_decisions_total", "Decisions made, by outcome (replays of a stored decision not counted)"),
+                labels: [("decision", decision.rawValue)])
         }
         self.decisions = decisions
-        casesOpened = registry.makeCounter(descriptor: Self.descriptor("vigil_cases_opened_total", "Review cases opened"))
-        replays = registry.makeCounter(descriptor: Self.descriptor("vigil_score_replays_total", "Score requests answered from a stored decision"))
-        commitBatchSize = registry.makeValueHistogram(descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"), buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
-        commitDuration = registry.makeDurationHistogram(descriptor: Self.descriptor("vigil_commit_duration_seconds", "Time to write and commit one group of scored payments"), buckets: Self.latencyBuckets)
-        commitFailures = registry.makeCounter(descriptor: Self.descriptor("vigil_commit_failures_total", "Group commits that failed"))
+        casesOpened = registry.makeCounter(
+            descriptor: Self.descriptor("vigil_cases_opened_total", "Review cases opened"))
+        replays = registry.makeCounter(
+            descriptor: Self.descriptor("vigil_score_replays_total", "Score requests answered from a stored decision"))
+        commitBatchSize = registry.makeValueHistogram(
+            descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(
+                "vigil_commit_duration_seconds", "Time to write and commit one group of scored payments"),
+            buckets: Self.latencyBuckets)
+        commitFailures = registry.makeCounter(
+            descriptor: Self.descriptor("vigil_commit_failures_total", "Group commits that failed"))
     }
 
     /// A descriptor whose exposed name is `fullName` (its last `_` part is the unit).

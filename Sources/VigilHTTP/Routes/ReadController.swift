@@ -47,22 +47,29 @@ struct ReadController {
             }
             switch key {
             case "status":
-                if let status = CaseQuery.StatusFilter(rawValue: String(value)) { query.status = status } else {
+                if let status = CaseQuery.StatusFilter(rawValue: String(value)) {
+                    query.status = status
+                } else {
                     errors.append(FieldError(path: path, message: "must be open, closed or all"))
                 }
             case "order":
-                if let order = CaseQuery.Order(rawValue: String(value)) { query.order = order } else {
+                if let order = CaseQuery.Order(rawValue: String(value)) {
+                    query.order = order
+                } else {
                     errors.append(FieldError(path: path, message: "must be newest or risk"))
                 }
             case "limit":
-                if let limit = Int(value), (1...RecordReader.maxPageSize).contains(limit) { query.limit = limit } else {
+                if let limit = Int(value), (1...RecordReader.maxPageSize).contains(limit) {
+                    query.limit = limit
+                } else {
                     errors.append(
                         FieldError(path: path, message: "must be a whole number from 1 to \(RecordReader.maxPageSize)"))
                 }
             case "cursor":
                 cursorToken = String(value)
             default:
-                errors.append(FieldError(path: path, message: "unknown query parameter; known: status, order, limit, cursor"))
+                errors.append(
+                    FieldError(path: path, message: "unknown query parameter; known: status, order, limit, cursor"))
             }
         }
         if let cursorToken {

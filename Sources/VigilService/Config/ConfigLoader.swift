@@ -35,7 +35,8 @@ public struct ConfigLoader: Sendable {
     /// `VIGIL_URL` and keys), and `vigil serve` prints them as a warning.
     public static func unknownVariables(in environment: [String: String]) -> [String] {
         let known = Set(VigilConfig.keys.map { "VIGIL_" + $0.replacingOccurrences(of: ".", with: "_").uppercased() })
-        return environment.keys.filter { $0.hasPrefix("VIGIL_") && $0 != "VIGIL_CONFIG" && !known.contains($0) }.sorted()
+        return environment.keys.filter { $0.hasPrefix("VIGIL_") && $0 != "VIGIL_CONFIG" && !known.contains($0) }
+            .sorted()
     }
 
     /// `VIGIL_SERVER_PORT=9000` → `server.port`; `VIGIL_CONFIG` is the file itself, not a key.
@@ -89,7 +90,8 @@ public struct ConfigLoader: Sendable {
     ) throws(ConfigError) {
         for (keyNode, valueNode) in mapping {
             guard let name = keyNode.string else {
-                throw .unreadable(path: source, reason: "keys must be strings (under \(prefix.isEmpty ? "top level" : prefix))")
+                throw .unreadable(
+                    path: source, reason: "keys must be strings (under \(prefix.isEmpty ? "top level" : prefix))")
             }
             let key = prefix.isEmpty ? name : "\(prefix).\(name)"
             switch valueNode {

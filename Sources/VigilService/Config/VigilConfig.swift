@@ -104,7 +104,8 @@ public struct VigilConfig: Sendable, Equatable {
 
     static func int(_ value: String, _ place: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
-            throw .invalid(place, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(value)")
+            throw .invalid(
+                place, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(value)")
         }
         return number
     }

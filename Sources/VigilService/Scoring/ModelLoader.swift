@@ -18,7 +18,8 @@ public enum ModelLoader {
         } catch let DecodingError.keyNotFound(key, context) {
             throw ModelLoadError(source: source, message: "missing \(Self.path(context.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ModelLoadError(source: source, message: "\(Self.path(context.codingPath)): \(context.debugDescription)")
+            throw ModelLoadError(
+                source: source, message: "\(Self.path(context.codingPath)): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
             throw ModelLoadError(source: source, message: "not valid JSON: \(context.debugDescription)")
         }

@@ -39,7 +39,8 @@ public struct ScoringService: Sendable {
         let outcome = scorer.score(transaction)
         let now = clock.nowMicros()
         let openedCase =
-            outcome.decision == .review ? NewCase(caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review") : nil
+            outcome.decision == .review
+            ? NewCase(caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review") : nil
         let answer = outcome.answerJSON(caseID: openedCase?.caseID, scoredAtMicros: now)
         let body = String(decoding: outcome.transactionJSON(), as: UTF8.self)
         let record = ScoreRecord(
