@@ -28,7 +28,8 @@ public struct VigilRuntime: Sendable {
             policy: DecisionPolicy(reviewAt: config.reviewAt, declineAt: config.declineAt),
             reasonWriter: ReasonWriter(count: config.reasonCount))
         let database = try VigilDatabase(path: config.databasePath, synchronous: config.synchronous)
-        let writer = GroupCommitWriter(database: database, observer: commitObserver)
+        let writer = GroupCommitWriter(
+            database: database, minimumInterval: .microseconds(config.commitWindowMicros), observer: commitObserver)
         let store = SQLiteDecisionStore(database: database, writer: writer)
         let keys = APIKeyStore(database: database)
         let authenticator = Authenticator(

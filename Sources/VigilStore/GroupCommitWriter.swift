@@ -4,9 +4,10 @@ import Synchronization
 
 /// Writes scored payments in shared transactions: every request waits for the one commit that holds it.
 ///
-/// While a commit runs, new records queue; when it ends, the next commit takes all of them. No timer:
-/// under load batches grow by themselves, at low load a record is committed at once. A caller resumes
-/// only after its record's transaction has committed, so a 2xx answer means the decision is on disk.
+/// While a commit runs, new records queue; when it ends, the next commit takes all of them. A short
+/// window (`minimumInterval` between commit starts, 250 µs by default in the service) lets batches grow
+/// under load; an idle writer commits a lone record at once. A caller resumes only after its record's
+/// transaction has committed, so a 2xx answer means the decision is on disk.
 public final class GroupCommitWriter: Sendable {
     private struct Pending {
         let record: ScoreRecord
@@ -29,10 +30,17 @@ public final class GroupCommitWriter: Sendable {
     /// Upper bound of records in one transaction, so one commit never holds the writer for long.
     private let maxBatch: Int
 
-    public init(database: VigilDatabase, maxBatch: Int = 512, observer: CommitObserver? = nil) {
+    /// Shortest time between the starts of two commits while fewer than `maxBatch` records wait.
+    private let minimumInterval: Duration
+
+    public init(
+        database: VigilDatabase, maxBatch: Int = 512, minimumInterval: Duration = .zero,
+        observer: CommitObserver? = nil
+    ) {
         self.database = database
         self.observer = observer
         self.maxBatch = maxBatch
+        self.minimumInterval = minimumInterval
     }
 
     /// Commits the record (or finds the one already stored under its transaction id).
@@ -65,10 +73,22 @@ public final class GroupCommitWriter: Sendable {
 
     private func scheduleFlush() {
         database.pool.asyncWriteWithoutTransaction { [self] db in
-            while let batch = takeBatch() {
+            var lastStart: ContinuousClock.Instant?
+            while true {
+                if let lastStart { waitForBatch(since: lastStart) }
+                guard let batch = takeBatch() else { return }
+                lastStart = .now
                 commit(batch, in: db)
             }
         }
+    }
+
+    /// Lets a batch grow until `minimumInterval` has passed since the last commit began, unless it is full.
+    private func waitForBatch(since start: ContinuousClock.Instant) {
+        let remaining = minimumInterval - (ContinuousClock.now - start)
+        guard remaining > .zero, state.withLock({ $0.pending.count < maxBatch }) else { return }
+        let (seconds, attoseconds) = remaining.components
+        Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
     }
 
     private func takeBatch() -> [Pending]? {
@@ -112,18 +132,14 @@ public final class GroupCommitWriter: Sendable {
         let insertTransaction = try db.cachedStatement(
             sql: """
                 INSERT INTO transactions (
-                    transaction_id, occurred_at, amount, currency, card_id, customer_id, merchant_id, device_id,
-                    email, ip_address, merchant_country, card_country, ip_country, channel, merchant_category,
-                    body, features, score, risk_score, decision, model_name, model_version, answer, case_id,
-                    scored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    transaction_id, occurred_at, amount, currency, body, features, score, risk_score, decision,
+                    model_name, model_version, answer, case_id, scored_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(transaction_id) DO NOTHING
                 """)
         let arguments: StatementArguments = [
-            record.transactionID, record.occurredAtMicros, record.amount, record.currency, record.cardID,
-            record.customerID, record.merchantID, record.deviceID, record.email, record.ipAddress,
-            record.merchantCountry, record.cardCountry, record.ipCountry, record.channel, record.merchantCategory,
-            record.body, record.features, record.score, record.riskScore, record.decision, record.modelName,
+            record.transactionID, record.occurredAtMicros, record.amount, record.currency, record.body,
+            record.features, record.score, record.riskScore, record.decision, record.modelName,
             record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros,
         ]
         try insertTransaction.execute(arguments: arguments)

@@ -4,17 +4,6 @@ public struct ScoreRecord: Sendable, Equatable {
     public var occurredAtMicros: Int64
     public var amount: Double
     public var currency: String
-    public var cardID: String?
-    public var customerID: String?
-    public var merchantID: String?
-    public var deviceID: String?
-    public var email: String?
-    public var ipAddress: String?
-    public var merchantCountry: String?
-    public var cardCountry: String?
-    public var ipCountry: String?
-    public var channel: String?
-    public var merchantCategory: String?
     /// The transaction as canonical JSON; a replay with a different body is a conflict.
     public var body: String
     /// Feature name → value (null when missing), JSON.
@@ -31,10 +20,7 @@ public struct ScoreRecord: Sendable, Equatable {
     public var openedCase: NewCase?
 
     public init(
-        transactionID: String, occurredAtMicros: Int64, amount: Double, currency: String, cardID: String? = nil,
-        customerID: String? = nil, merchantID: String? = nil, deviceID: String? = nil, email: String? = nil,
-        ipAddress: String? = nil, merchantCountry: String? = nil, cardCountry: String? = nil,
-        ipCountry: String? = nil, channel: String? = nil, merchantCategory: String? = nil, body: String,
+        transactionID: String, occurredAtMicros: Int64, amount: Double, currency: String, body: String,
         features: String, score: Double, riskScore: Int, decision: String, modelName: String,
         modelVersion: String, answer: String, scoredAtMicros: Int64, openedCase: NewCase? = nil
     ) {
@@ -42,17 +28,6 @@ public struct ScoreRecord: Sendable, Equatable {
         self.occurredAtMicros = occurredAtMicros
         self.amount = amount
         self.currency = currency
-        self.cardID = cardID
-        self.customerID = customerID
-        self.merchantID = merchantID
-        self.deviceID = deviceID
-        self.email = email
-        self.ipAddress = ipAddress
-        self.merchantCountry = merchantCountry
-        self.cardCountry = cardCountry
-        self.ipCountry = ipCountry
-        self.channel = channel
-        self.merchantCategory = merchantCategory
         self.body = body
         self.features = features
         self.score = score

@@ -13,17 +13,6 @@ extension VigilDatabase {
                         occurred_at INTEGER NOT NULL,
                         amount REAL NOT NULL,
                         currency TEXT NOT NULL,
-                        card_id TEXT,
-                        customer_id TEXT,
-                        merchant_id TEXT,
-                        device_id TEXT,
-                        email TEXT,
-                        ip_address TEXT,
-                        merchant_country TEXT,
-                        card_country TEXT,
-                        ip_country TEXT,
-                        channel TEXT,
-                        merchant_category TEXT,
                         body TEXT NOT NULL,
                         features TEXT NOT NULL,
                         score REAL NOT NULL,
@@ -33,7 +22,19 @@ extension VigilDatabase {
                         model_version TEXT NOT NULL,
                         answer TEXT NOT NULL,
                         case_id TEXT,
-                        scored_at INTEGER NOT NULL
+                        scored_at INTEGER NOT NULL,
+                        -- Entity keys, read from the body when queried: no cost when a decision is written.
+                        card_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.card_id')) VIRTUAL,
+                        customer_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.customer_id')) VIRTUAL,
+                        merchant_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.merchant_id')) VIRTUAL,
+                        device_id TEXT GENERATED ALWAYS AS (json_extract(body, '$.device_id')) VIRTUAL,
+                        email TEXT GENERATED ALWAYS AS (json_extract(body, '$.email')) VIRTUAL,
+                        ip_address TEXT GENERATED ALWAYS AS (json_extract(body, '$.ip_address')) VIRTUAL,
+                        merchant_country TEXT GENERATED ALWAYS AS (json_extract(body, '$.merchant_country')) VIRTUAL,
+                        card_country TEXT GENERATED ALWAYS AS (json_extract(body, '$.card_country')) VIRTUAL,
+                        ip_country TEXT GENERATED ALWAYS AS (json_extract(body, '$.ip_country')) VIRTUAL,
+                        channel TEXT GENERATED ALWAYS AS (json_extract(body, '$.channel')) VIRTUAL,
+                        merchant_category TEXT GENERATED ALWAYS AS (json_extract(body, '$.merchant_category')) VIRTUAL
                     );
                     CREATE TABLE cases (
                         case_id TEXT PRIMARY KEY,

@@ -60,6 +60,19 @@ struct StoreTests {
         #expect(storedCase.transactionID == "a")
     }
 
+    @Test("entity keys are readable as columns, derived from the stored body")
+    func entityColumns() async throws {
+        let database = try temporaryDatabase()
+        let store = SQLiteDecisionStore(database: database, writer: GroupCommitWriter(database: database))
+        _ = try await store.record(record("e1", body: #"{"transaction_id":"e1","card_id":"card_9","channel":"pos"}"#))
+        let row = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT card_id, channel, email FROM transactions WHERE transaction_id = 'e1'")
+        }
+        #expect(row?["card_id"] == "card_9")
+        #expect(row?["channel"] == "pos")
+        #expect(row?["email"] == nil as String?)
+    }
+
     @Test("concurrent duplicates store exactly one row, and every caller gets the same answer")
     func concurrentDuplicates() async throws {
         let database = try temporaryDatabase()

@@ -1,7 +1,7 @@
 extension ScoreOutcome {
     /// The score answer as served by `POST /v1/score` and stored for idempotent replays.
     public func answerJSON(caseID: String?, scoredAtMicros: Int64) -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(reservingCapacity: 1024)
         writer.objectStart()
         writer.key("transaction_id")
         writer.string(transaction.transactionID)
@@ -46,7 +46,7 @@ extension ScoreOutcome {
 
     /// The feature vector as a JSON object, name → number or null when missing.
     public func featuresJSON() -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(reservingCapacity: 512)
         writer.objectStart()
         for (name, value) in zip(featureNames, features) {
             writer.key(name)
@@ -58,7 +58,7 @@ extension ScoreOutcome {
 
     /// The transaction as canonical JSON: what is stored and compared for idempotent replays.
     public func transactionJSON() -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(reservingCapacity: 512)
         transaction.encodeJSON(into: &writer)
         return writer.bytes
     }

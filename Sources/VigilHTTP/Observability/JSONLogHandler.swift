@@ -25,7 +25,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var writer = JSONWriter()
+        var writer = JSONWriter(reservingCapacity: 320)
         writer.objectStart()
         writer.key("ts")
         writer.string(formatRFC3339(micros: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())))
@@ -35,9 +35,13 @@ public struct JSONLogHandler: LogHandler {
         writer.string(label)
         writer.key("msg")
         writer.string(Redaction.redact(event.message.description))
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        // The handler's metadata, then the event's (which wins on a shared key), each in key order.
+        let extra = event.metadata ?? [:]
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where extra[key] == nil {
+            writer.key(key)
+            writer.string(Redaction.redact(value.description))
+        }
+        for (key, value) in extra.sorted(by: { $0.key < $1.key }) {
             writer.key(key)
             writer.string(Redaction.redact(value.description))
         }

@@ -11,6 +11,7 @@ import VigilStore
 /// - `server.shutdown_grace_seconds` · `VIGIL_SERVER_SHUTDOWN_GRACE_SECONDS` · `10`
 /// - `database.path` · `VIGIL_DATABASE_PATH` · `vigil.sqlite`
 /// - `database.synchronous` · `VIGIL_DATABASE_SYNCHRONOUS` · `normal` (`full` also survives power loss)
+/// - `database.commit_window_us` · `VIGIL_DATABASE_COMMIT_WINDOW_US` · `250` (0: commit as soon as the writer is free)
 /// - `model.path` · `VIGIL_MODEL_PATH` · empty: the embedded default model
 /// - `features` · `VIGIL_FEATURES` (comma-separated) · see `defaultFeatures`
 /// - `high_risk_merchant_categories` · `VIGIL_HIGH_RISK_MERCHANT_CATEGORIES` · `4829,5967,6051,6211,7995`
@@ -28,6 +29,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var shutdownGraceSeconds = 10
     public var databasePath = "vigil.sqlite"
     public var synchronous = VigilDatabase.SynchronousMode.normal
+    public var commitWindowMicros = 250
     public var modelPath = ""
     public var features = VigilConfig.defaultFeatures
     public var highRiskMerchantCategories = ["4829", "5967", "6051", "6211", "7995"]
@@ -48,7 +50,8 @@ public struct VigilConfig: Sendable, Equatable {
     /// Every key, in documentation order; anything else in a file or `VIGIL_` variable is refused.
     public static let keys = [
         "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds", "database.path",
-        "database.synchronous", "model.path", "features", "high_risk_merchant_categories", "decision.review_at",
+        "database.synchronous", "database.commit_window_us", "model.path", "features", "high_risk_merchant_categories",
+        "decision.review_at",
         "decision.decline_at", "reasons.count", "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
@@ -74,6 +77,7 @@ public struct VigilConfig: Sendable, Equatable {
                     throw .invalid(place, "must be normal or full, not \(value)")
                 }
                 synchronous = mode
+            case "database.commit_window_us": commitWindowMicros = try Self.int(value, place, in: 0...100_000)
             case "model.path": modelPath = value
             case "features": features = Self.list(value)
             case "high_risk_merchant_categories": highRiskMerchantCategories = Self.list(value)

@@ -45,11 +45,7 @@ public struct ScoringService: Sendable {
         let body = String(decoding: outcome.transactionJSON(), as: UTF8.self)
         let record = ScoreRecord(
             transactionID: transaction.transactionID, occurredAtMicros: transaction.occurredAtMicros,
-            amount: transaction.amount, currency: transaction.currency, cardID: transaction.cardID,
-            customerID: transaction.customerID, merchantID: transaction.merchantID, deviceID: transaction.deviceID,
-            email: transaction.email, ipAddress: transaction.ipAddress, merchantCountry: transaction.merchantCountry,
-            cardCountry: transaction.cardCountry, ipCountry: transaction.ipCountry,
-            channel: transaction.channel?.rawValue, merchantCategory: transaction.merchantCategory, body: body,
+            amount: transaction.amount, currency: transaction.currency, body: body,
             features: String(decoding: outcome.featuresJSON(), as: UTF8.self), score: outcome.probability,
             riskScore: outcome.riskScore, decision: outcome.decision.rawValue, modelName: outcome.modelName,
             modelVersion: outcome.modelVersion, answer: String(decoding: answer, as: UTF8.self),
