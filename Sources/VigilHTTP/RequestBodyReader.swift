@@ -11,21 +11,11 @@ enum RequestBodyReader {
         guard let contentType = request.headers[.contentType] else {
             throw Problem.unsupportedMediaType("send Content-Type: application/json")
         }
-        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let mediaType = parts.first ?? ""
-        guard mediaType == "application/json" else {
-            throw Problem.unsupportedMediaType("Content-Type must be application/json, not \(mediaType.prefix(100))")
-        }
-        for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {
-            let charset = parameter.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            guard charset == "utf-8" || charset == "utf8" else {
-                throw Problem.unsupportedMediaType("JSON bodies must be UTF-8, not charset \(charset.prefix(40))")
-            }
-        }
+        if contentType != "application/json" { try checkMediaType(contentType) }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }
-        let encoding = request.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased()
+        let encoding = request.headers[.contentEncoding].map(normalizedEncoding)
         guard encoding == nil || encoding == "identity" || encoding == "gzip" || encoding == "x-gzip" else {
             throw Problem(
                 status: .unsupportedMediaType, slug: "unsupported-encoding", title: "Unsupported content encoding",
@@ -46,6 +36,26 @@ enum RequestBodyReader {
             throw Problem.malformed(
                 FieldError(path: "$", message: "Content-Encoding is gzip but the body is not a valid gzip stream"))
         }
+    }
+
+    /// Accepts `application/json` with any letter case, spacing and a UTF-8 charset; refuses the rest (415).
+    static func checkMediaType(_ contentType: String) throws {
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let mediaType = parts.first ?? ""
+        guard mediaType == "application/json" else {
+            throw Problem.unsupportedMediaType("Content-Type must be application/json, not \(mediaType.prefix(100))")
+        }
+        for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {
+            let charset = parameter.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard charset == "utf-8" || charset == "utf8" else {
+                throw Problem.unsupportedMediaType("JSON bodies must be UTF-8, not charset \(charset.prefix(40))")
+            }
+        }
+    }
+
+    /// Lower-cased, trimmed `Content-Encoding`; a plain value skips Foundation.
+    static func normalizedEncoding(_ value: String) -> String {
+        value == "gzip" ? value : value.trimmingCharacters(in: .whitespaces).lowercased()
     }
 }
 
