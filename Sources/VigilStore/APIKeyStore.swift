@@ -47,39 +47,32 @@ public struct APIKeyStore: Sendable {
 
     /// Creates a key and returns it with its record; the caller shows the key once.
     public func create(name: String, role: String, nowMicros: Int64) throws -> (key: String, record: Record) {
-        let key = Self.generateKey()
-        var generator = SystemRandomNumberGenerator()
-        let keyID = "key_" + String(UInt64.random(in: .min ... .max, using: &generator), radix: 36)
-        let record = Record(
-            keyID: keyID, name: name, role: role, keyHash: Self.hash(key), prefix: String(key.prefix(12)),
-            createdAtMicros: nowMicros, revokedAtMicros: nil)
-        try database.pool.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [record.keyID, record.name, record.role, record.keyHash, record.prefix, nowMicros])
-        }
-        return (key, record)
+        try database.pool.write { db in try Self.insertNewKey(name: name, role: role, nowMicros: nowMicros, db: db) }
     }
 
     /// Creates one key per role when there is no key at all; returns what it created (empty otherwise).
     public func bootstrap(roles: [String], nowMicros: Int64) throws -> [(key: String, record: Record)] {
-        try database.pool.write { db -> [(String, Record)] in
+        try database.pool.write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys") == 0 else { return [] }
             return try roles.map { role in
-                let key = Self.generateKey()
-                var generator = SystemRandomNumberGenerator()
-                let keyID = "key_" + String(UInt64.random(in: .min ... .max, using: &generator), radix: 36)
-                let record = Record(
-                    keyID: keyID, name: "initial-\(role)", role: role, keyHash: Self.hash(key),
-                    prefix: String(key.prefix(12)), createdAtMicros: nowMicros, revokedAtMicros: nil)
-                try db.execute(
-                    sql:
-                        "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [record.keyID, record.name, record.role, record.keyHash, record.prefix, nowMicros])
-                return (key, record)
+                try Self.insertNewKey(name: "initial-\(role)", role: role, nowMicros: nowMicros, db: db)
             }
-        }.map { (key: $0.0, record: $0.1) }
+        }
+    }
+
+    private static func insertNewKey(
+        name: String, role: String, nowMicros: Int64, db: Database
+    ) throws -> (key: String, record: Record) {
+        let key = generateKey()
+        var generator = SystemRandomNumberGenerator()
+        let record = Record(
+            keyID: "key_" + String(UInt64.random(in: .min ... .max, using: &generator), radix: 36), name: name,
+            role: role, keyHash: hash(key), prefix: String(key.prefix(12)), createdAtMicros: nowMicros,
+            revokedAtMicros: nil)
+        try db.execute(
+            sql: "INSERT INTO api_keys (key_id, name, role, key_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [record.keyID, record.name, record.role, record.keyHash, record.prefix, nowMicros])
+        return (key, record)
     }
 
     public func list() throws -> [Record] {

@@ -101,14 +101,8 @@ struct UTCClockFields {
     let weekday: Int
 
     init(micros: Int64) {
-        let microsPerDay: Int64 = 86_400_000_000
-        var days = micros / microsPerDay
-        var remainder = micros % microsPerDay
-        if remainder < 0 {
-            remainder += microsPerDay
-            days -= 1
-        }
-        hour = Int(remainder / 3_600_000_000)
+        let (days, microsOfDay) = RFC3339.splitDays(micros: micros)
+        hour = Int(microsOfDay / 3_600_000_000)
         // 1970-01-01 was a Thursday (weekday 3 when Monday is 0).
         let weekday = (days + 3) % 7
         self.weekday = Int(weekday < 0 ? weekday + 7 : weekday)

@@ -94,15 +94,17 @@ public enum RFC3339 {
         return .success(Int64(seconds) * 1_000_000 + Int64(micros))
     }
 
+    /// Whole days since the epoch (floored) and the microseconds into that day, for any sign.
+    public static func splitDays(micros: Int64) -> (days: Int64, microsOfDay: Int64) {
+        let microsPerDay: Int64 = 86_400_000_000
+        let days = micros / microsPerDay
+        let remainder = micros % microsPerDay
+        return remainder < 0 ? (days - 1, remainder + microsPerDay) : (days, remainder)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` for an instant given in microseconds since the epoch.
     public static func format(micros: Int64) -> String {
-        let microsPerDay: Int64 = 86_400_000_000
-        var days = micros / microsPerDay
-        var remainder = micros % microsPerDay
-        if remainder < 0 {
-            remainder += microsPerDay
-            days -= 1
-        }
+        let (days, remainder) = splitDays(micros: micros)
         let (year, month, day) = civilFromDays(Int(days))
         let secondOfDay = Int(remainder / 1_000_000)
         let fraction = Int(remainder % 1_000_000)
