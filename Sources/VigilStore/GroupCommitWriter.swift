@@ -11,7 +11,7 @@ import Synchronization
 public final class GroupCommitWriter: Sendable {
     private struct Pending {
         let record: ScoreRecord
-        let continuation: CheckedContinuation<RecordOutcome, any Error>
+        let continuation: UnsafeContinuation<RecordOutcome, any Error>
     }
 
     private struct State {
@@ -45,7 +45,9 @@ public final class GroupCommitWriter: Sendable {
 
     /// Commits the record (or finds the one already stored under its transaction id).
     public func submit(_ record: ScoreRecord) async throws -> RecordOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        // Unsafe (unchecked) continuations: each pending record is resumed exactly once, by the commit
+        // that holds it or by the refusal below, which saves the checked wrapper's allocation per request.
+        try await withUnsafeThrowingContinuation { continuation in
             let schedule = state.withLock { state -> Bool? in
                 guard !state.closed else { return nil }
                 state.pending.append(Pending(record: record, continuation: continuation))

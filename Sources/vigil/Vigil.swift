@@ -90,7 +90,11 @@ struct Serve: AsyncParsableCommand {
                 Console.out("listening on http://\(config.host):\(port)")
             })
         do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            var group = ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // In-flight requests get this long to finish after SIGTERM before they are cancelled.
+            group.maximumGracefulShutdownDuration = .seconds(config.shutdownGraceSeconds)
+            try await ServiceGroup(configuration: group).run()
         } catch {
             logger.error("server stopped with an error", metadata: ["error": "\(error)"])
             await runtime.close()
