@@ -34,9 +34,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CVigilSQLite",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
+        .target(
             name: "VigilStore",
             dependencies: [
                 "VigilCore",
+                "CVigilSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

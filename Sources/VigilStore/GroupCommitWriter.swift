@@ -113,8 +113,9 @@ public final class GroupCommitWriter: Sendable {
         do {
             try db.inTransaction {
                 outcomes.removeAll(keepingCapacity: true)
+                let statements = try Statements(db)
                 for pending in batch {
-                    outcomes.append(try Self.insert(pending.record, db: db))
+                    outcomes.append(try Self.insert(pending.record, statements, db: db))
                 }
                 return .commit
             }
@@ -130,35 +131,45 @@ public final class GroupCommitWriter: Sendable {
         for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
     }
 
-    private static func insert(_ record: ScoreRecord, db: Database) throws -> RecordOutcome {
-        let insertTransaction = try db.cachedStatement(
-            sql: """
-                INSERT INTO transactions (
-                    transaction_id, occurred_at, amount, currency, body, features, score, risk_score, decision,
-                    model_name, model_version, answer, case_id, scored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(transaction_id) DO NOTHING
-                """)
-        let arguments: StatementArguments = [
+    /// The writer's prepared statements, looked up once per commit rather than once per record.
+    private struct Statements {
+        let insertTransaction: Statement
+        let insertCase: Statement
+        let selectExisting: Statement
+
+        init(_ db: Database) throws {
+            insertTransaction = try db.cachedStatement(
+                sql: """
+                    INSERT INTO transactions (
+                        transaction_id, occurred_at, amount, currency, body, features, score, risk_score, decision,
+                        model_name, model_version, answer, case_id, scored_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(transaction_id) DO NOTHING
+                    """)
+            insertCase = try db.cachedStatement(
+                sql: """
+                    INSERT INTO cases (
+                        case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at)
+                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)
+                    """)
+            selectExisting = try db.cachedStatement(
+                sql: "SELECT body, answer FROM transactions WHERE transaction_id = ?")
+        }
+    }
+
+    private static func insert(_ record: ScoreRecord, _ statements: Statements, db: Database) throws -> RecordOutcome {
+        try statements.insertTransaction.execute(arguments: [
             record.transactionID, record.occurredAtMicros, record.amount, record.currency, record.body,
             record.features, record.score, record.riskScore, record.decision, record.modelName,
             record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros,
-        ]
-        try insertTransaction.execute(arguments: arguments)
+        ])
         guard db.changesCount == 1 else {
-            let existing = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT body, answer FROM transactions WHERE transaction_id = ?"),
-                arguments: [record.transactionID])
+            let existing = try Row.fetchOne(statements.selectExisting, arguments: [record.transactionID])
             guard let existing else { throw StoreError.writeFailed("conflicting row vanished") }
             return .existing(body: existing["body"], answer: existing["answer"])
         }
         if let openedCase = record.openedCase {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO cases (case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at)
-                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
+            try statements.insertCase.execute(arguments: [
                 openedCase.caseID, record.transactionID, openedCase.reason, record.score, record.riskScore,
                 record.amount, record.currency, record.scoredAtMicros,
             ])

@@ -1,3 +1,4 @@
+import CVigilSQLite
 import Foundation
 import GRDB
 
@@ -15,8 +16,12 @@ public final class VigilDatabase: Sendable {
         case full = "FULL"
     }
 
+    /// SQLite's process-wide settings, applied once before the first connection opens: 0 when they took.
+    public static let sqliteConfiguration: Int32 = vigil_sqlite_configure()
+
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String, synchronous: SynchronousMode = .normal, busyTimeout: TimeInterval = 5) throws {
+        _ = Self.sqliteConfiguration
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

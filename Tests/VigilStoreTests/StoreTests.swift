@@ -27,6 +27,8 @@ struct StoreTests {
     @Test("a new database is migrated, in WAL mode, with the configured synchronous level")
     func migrationsAndPragmas() throws {
         let database = try temporaryDatabase()
+        // SQLite was switched to multi-thread mode without memory statistics before its first use
+        #expect(VigilDatabase.sqliteConfiguration == 0)
         #expect(try database.appliedMigrations() == ["0001-transactions-cases-keys"])
         let (mode, level) = try database.pool.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
