@@ -133,6 +133,14 @@ struct ScoreRouteTests {
             #expect(response.status == .conflict)
             #expect(response.headers[.contentType] == "application/problem+json")
             #expect(try object(response.body)["type"] as? String == "https://vigil.dev/problems/conflict")
+            // A replay with the same body is counted as a replay, not as a second decision
+            let replay = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-c")))
+            #expect(replay.status == .ok)
+            let metrics = try await client.execute(uri: "/metrics", method: .get).body.text
+            #expect(metrics.contains("vigil_score_replays_total 1"))
+            #expect(metrics.contains(#"vigil_decisions_total{decision="approve"} 1"#))
         }
     }
 

@@ -13,10 +13,10 @@ struct ScoreController {
             try scoring.decode(body: bytes)
         }
         let answer = try await scoring.score(transaction)
-        if answer.isReplay {
-            metrics.recordReplay()
+        if let decision = answer.decision {
+            metrics.recordDecision(decision, openedCase: answer.openedCase)
         } else {
-            metrics.recordDecision(answer.decision, openedCase: answer.openedCase)
+            metrics.recordReplay()
         }
         return JSONResponse.make(answer.json, request: request)
     }

@@ -16,12 +16,14 @@ public struct ScoringService: Sendable {
         self.limits = limits
     }
 
-    /// The answer to `POST /v1/score`: its JSON, and whether this call made the decision (false on a replay).
+    /// The answer to `POST /v1/score`: its JSON and, when this call made the decision, what it decided.
     public struct Answer: Sendable {
         public var json: [UInt8]
-        public var decision: Decision
-        public var isReplay: Bool
+        /// Nil on a replay: the stored answer was returned and nothing was decided now.
+        public var decision: Decision?
         public var openedCase: Bool
+
+        public var isReplay: Bool { decision == nil }
     }
 
     /// Decodes and validates a JSON transaction body, listing every bad field.
@@ -58,22 +60,14 @@ public struct ScoringService: Sendable {
         }
         switch stored {
         case .inserted:
-            return Answer(json: answer, decision: outcome.decision, isReplay: false, openedCase: openedCase != nil)
+            return Answer(json: answer, decision: outcome.decision, openedCase: openedCase != nil)
         case .existing(let storedBody, let storedAnswer):
             guard storedBody == body else {
                 throw .conflict(
                     "transaction \(transaction.transactionID) was already scored with a different body; "
                         + "use a new transaction_id for a different payment")
             }
-            let decision = Self.decision(inAnswer: storedAnswer) ?? outcome.decision
-            return Answer(json: Array(storedAnswer.utf8), decision: decision, isReplay: true, openedCase: false)
+            return Answer(json: Array(storedAnswer.utf8), decision: nil, openedCase: false)
         }
-    }
-
-    private static func decision(inAnswer answer: String) -> Decision? {
-        for decision in Decision.allCases where answer.contains("\"decision\":\"\(decision.rawValue)\"") {
-            return decision
-        }
-        return nil
     }
 }
