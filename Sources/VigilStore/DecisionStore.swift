@@ -9,6 +9,8 @@ public protocol DecisionStore: Sendable {
     var isWritable: Bool { get }
     /// Whether the store answers reads.
     func isReadable() async -> Bool
+    /// Whether a write could start now (probed without writing anything).
+    func canBeginWrite() async -> Bool
 }
 
 /// A stored decision as the read side serves it.

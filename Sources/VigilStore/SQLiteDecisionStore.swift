@@ -16,6 +16,8 @@ public final class SQLiteDecisionStore: DecisionStore {
 
     public var isWritable: Bool { writer.isHealthy }
 
+    public func canBeginWrite() async -> Bool { await database.canBeginWrite() }
+
     public func isReadable() async -> Bool { await database.isReadable() }
 
     public func transaction(id: String) async throws -> StoredTransaction? {

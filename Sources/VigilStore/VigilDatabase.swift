@@ -61,6 +61,19 @@ public final class VigilDatabase: Sendable {
         try pool.read { db in try Self.migrator.appliedMigrations(db) }
     }
 
+    /// Whether a write transaction can start (the file is writable and the write lock obtainable).
+    public func canBeginWrite() async -> Bool {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                try db.execute(sql: "ROLLBACK")
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Whether the database answers a read; used by `/readyz`.
     public func isReadable() async -> Bool {
         do {

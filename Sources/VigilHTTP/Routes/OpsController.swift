@@ -13,12 +13,17 @@ struct OpsController {
         JSONResponse.make(Array(#"{"status":"ok"}"#.utf8), request: request)
     }
 
-    /// Ready when the database answers reads, the last commit went through and a model is loaded.
+    /// Ready when the database answers reads, a write could start, the last commit went through, and a
+    /// model is loaded (the runtime does not start without one).
     func ready(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let readable = await runtime.store.isReadable()
-        let writable = runtime.store.isWritable
-        guard readable, writable else {
-            let failing = [readable ? nil : "database is not readable", writable ? nil : "the last write failed"]
+        let writable = await runtime.store.canBeginWrite()
+        let committing = runtime.store.isWritable
+        guard readable, writable, committing else {
+            let failing = [
+                readable ? nil : "the database is not readable", writable ? nil : "a write cannot start",
+                committing ? nil : "the last commit failed",
+            ]
             throw Problem.unavailable("not ready: " + failing.compactMap { $0 }.joined(separator: "; "))
         }
         return JSONResponse.make(
