@@ -43,9 +43,9 @@ extension Transaction {
         writer.objectEnd()
     }
 
-    /// The canonical JSON of this transaction as bytes.
+    /// The canonical JSON of this transaction: what is stored and compared for idempotent replays.
     public func canonicalJSON() -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(reservingCapacity: 512)
         encodeJSON(into: &writer)
         return writer.bytes
     }

@@ -84,8 +84,6 @@ extension Problem {
             errors: [error])
     }
 
-    static func query(_ errors: [FieldError]) -> Problem { validation(errors) }
-
     static let unauthorized = Problem(
         status: .unauthorized, slug: "unauthorized", title: "Missing or unknown API key",
         detail: "send a valid key as Authorization: Bearer <key>", headers: [(.wwwAuthenticate, "Bearer")])
@@ -150,8 +148,6 @@ extension Problem {
         case let service as ServiceError: return Problem(service)
         case let http as HTTPError:
             switch http.status {
-            case .notFound: return .notFound("no route matches this path")
-            case .contentTooLarge: return .payloadTooLarge(limit: 0)
             case .badRequest: return .validation([FieldError(path: "$", message: http.body ?? "bad request")])
             default:
                 return Problem(

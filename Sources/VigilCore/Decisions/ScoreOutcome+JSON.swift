@@ -55,11 +55,4 @@ extension ScoreOutcome {
         writer.objectEnd()
         return writer.bytes
     }
-
-    /// The transaction as canonical JSON: what is stored and compared for idempotent replays.
-    public func transactionJSON() -> [UInt8] {
-        var writer = JSONWriter(reservingCapacity: 512)
-        transaction.encodeJSON(into: &writer)
-        return writer.bytes
-    }
 }

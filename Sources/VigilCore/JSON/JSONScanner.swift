@@ -263,14 +263,6 @@ public struct JSONScanner {
         offset += 4
     }
 
-    /// Consumes `null` if it is next.
-    public mutating func consumeNull() -> Bool {
-        skipWhitespace()
-        guard matchesWord("null") else { return false }
-        offset += 4
-        return true
-    }
-
     /// Reads a string and decodes it.
     public mutating func readString() throws(Failure) -> String {
         let span = try readStringSpan()

@@ -185,8 +185,3 @@ public enum RFC3339 {
 public func formatRFC3339(micros: Int64) -> String {
     RFC3339.format(micros: micros)
 }
-
-/// Microseconds since the Unix epoch for an RFC 3339 timestamp, or nil when it is not one.
-public func parseRFC3339(_ text: String) -> Int64? {
-    try? RFC3339.parse(text).get()
-}

@@ -80,7 +80,7 @@ struct ReadController {
                     FieldError(path: "$.query.cursor", message: "is not a cursor this server issued for this order"))
             }
         }
-        guard errors.isEmpty else { throw Problem.query(errors) }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
         return query
     }
 }

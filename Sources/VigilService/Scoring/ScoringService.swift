@@ -44,7 +44,7 @@ public struct ScoringService: Sendable {
             outcome.decision == .review
             ? NewCase(caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review") : nil
         let answer = outcome.answerJSON(caseID: openedCase?.caseID, scoredAtMicros: now)
-        let body = String(decoding: outcome.transactionJSON(), as: UTF8.self)
+        let body = String(decoding: transaction.canonicalJSON(), as: UTF8.self)
         let record = ScoreRecord(
             transactionID: transaction.transactionID, occurredAtMicros: transaction.occurredAtMicros,
             amount: transaction.amount, currency: transaction.currency, body: body,
