@@ -40,6 +40,10 @@ public struct LogisticModel: ScoringModel, Equatable {
         self.scales = features.map(\.scale)
     }
 
+    public func margin(_ inputs: [Double]) -> Double {
+        explain(inputs).margin
+    }
+
     public func explain(_ inputs: [Double]) -> Explanation {
         precondition(inputs.count == weights.count, "inputs must match the model's features")
         var contributions = [Double](repeating: 0, count: weights.count)

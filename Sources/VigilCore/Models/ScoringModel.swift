@@ -8,6 +8,10 @@ public protocol ScoringModel: Sendable {
     var version: String { get }
     /// The Vigil feature names this model reads, in the order of its inputs.
     var featureNames: [String] { get }
+    /// The margin (log-odds) alone, for inputs ordered as `featureNames`; `Double.nan` is a missing input.
+    ///
+    /// The fast path: equal to `explain(inputs).margin` up to rounding, without computing contributions.
+    func margin(_ inputs: [Double]) -> Double
     /// Margin (log-odds) and per-feature contributions for inputs ordered as `featureNames`.
     func explain(_ inputs: [Double]) -> Explanation
 }
