@@ -135,8 +135,11 @@ extension Problem {
         case .validation(let fields): self = .validation(fields)
         case .notFound(let detail): self = .notFound(detail)
         case .conflict(let detail):
+            self = Problem(status: .conflict, slug: "conflict", title: "Conflict with the stored state", detail: detail)
+        case .invalidModel(let detail):
             self = Problem(
-                status: .conflict, slug: "conflict", title: "Conflict with a stored transaction", detail: detail)
+                status: .unprocessableContent, slug: "invalid-model", title: "The model file cannot be used",
+                detail: detail)
         case .unavailable(let detail): self = .unavailable(detail)
         }
     }

@@ -5,13 +5,18 @@ import Hummingbird
 import NIOCore
 import VigilCore
 
-/// Reads a JSON request body within limits: media type, size before and after gzip.
+/// Reads a request body within limits: media type, size before and after gzip.
 enum RequestBodyReader {
     static func jsonBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
         guard let contentType = request.headers[.contentType] else {
             throw Problem.unsupportedMediaType("send Content-Type: application/json")
         }
         if contentType != "application/json" { try checkMediaType(contentType) }
+        return try await body(request, limit: limit)
+    }
+
+    /// Any body (a model file), gzip-decoded when `Content-Encoding` says so, at most `limit` bytes either way.
+    static func body(_ request: Request, limit: Int) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }

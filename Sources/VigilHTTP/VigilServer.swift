@@ -10,7 +10,11 @@ public enum VigilServer {
     static let routes = KnownRoutes([
         ("/healthz", [.get, .head]), ("/readyz", [.get, .head]), ("/metrics", [.get, .head]),
         ("/openapi.yaml", [.get, .head]), ("/v1/score", [.post]), ("/v1/transactions/{id}", [.get, .head]),
-        ("/v1/cases", [.get, .head]), ("/v1/cases/{id}", [.get, .head]),
+        ("/v1/cases", [.get, .head]), ("/v1/cases/{id}", [.get, .head]), ("/v1/explain", [.post]),
+        ("/v1/transactions/{id}/explanation", [.get, .head]), ("/v1/models", [.get, .head, .post]),
+        ("/v1/models/{name}/versions/{version}", [.get, .head]),
+        ("/v1/models/{name}/versions/{version}/promote", [.post]), ("/v1/models/aliases/{alias}/rollback", [.post]),
+        ("/v1/models/aliases/challenger", [.delete]),
     ])
 
     /// The routes, their roles and the middleware, in one place.
@@ -25,6 +29,10 @@ public enum VigilServer {
         let score = ScoreController(
             scoring: runtime.scoring, metrics: metrics, maxBodyBytes: runtime.config.maxBodyBytes)
         let read = ReadController(reader: runtime.reader)
+        let explain = ExplainController(
+            explainer: runtime.explainer, scoring: runtime.scoring, maxBodyBytes: runtime.config.maxBodyBytes)
+        let models = ModelsController(
+            registry: runtime.registry, pages: runtime.models, maxUploadBytes: runtime.config.maxModelUploadBytes)
         let auth = runtime.authenticator
 
         router.get("/healthz", use: ops.health)
@@ -37,6 +45,18 @@ public enum VigilServer {
         router.group("/v1/transactions")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring, .review, .admin]))
             .get("{id}", use: read.transaction)
+            .get("{id}/explanation", use: explain.stored)
+        router.group("/v1/explain")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring]))
+            .post(use: explain.whatIf)
+        router.group("/v1/models")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin]))
+            .post(use: models.upload)
+            .get(use: models.list)
+            .get("{name}/versions/{version}", use: models.version)
+            .post("{name}/versions/{version}/promote", use: models.promote)
+            .post("aliases/{alias}/rollback", use: models.rollback)
+            .delete("aliases/challenger", use: models.clearChallenger)
         router.group("/v1/cases")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
             .get(use: read.cases)

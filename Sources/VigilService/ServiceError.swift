@@ -7,6 +7,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     case validation([FieldError])
     case notFound(String)
     case conflict(String)
+    /// An uploaded model file that cannot be used: what is wrong and where.
+    case invalidModel(String)
     /// The store refused a write or is stopping; the caller may retry.
     case unavailable(String)
 }

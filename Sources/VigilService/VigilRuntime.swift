@@ -12,8 +12,11 @@ public struct VigilRuntime: Sendable {
     public let store: SQLiteDecisionStore
     public let keys: APIKeyStore
     public let authenticator: Authenticator
+    public let registry: ModelRegistry
     public let scoring: ScoringService
     public let reader: RecordReader
+    public let explainer: Explainer
+    public let models: ModelPages
 
     /// Opens the database (creating and migrating it), loads the model and checks it against the features.
     public static func open(
@@ -22,12 +25,12 @@ public struct VigilRuntime: Sendable {
     ) async throws -> VigilRuntime {
         let extractor = try FeatureExtractor(
             names: config.features, highRiskMerchantCategories: Set(config.highRiskMerchantCategories))
-        let model = try ModelLoader.load(path: config.modelPath)
-        let scorer = try Scorer(
-            extractor: extractor, model: model,
-            policy: DecisionPolicy(reviewAt: config.reviewAt, declineAt: config.declineAt),
-            reasonWriter: ReasonWriter(count: config.reasonCount))
+        let seed = try ModelLoader.seedFile(path: config.modelPath)
         let database = try VigilDatabase(path: config.databasePath, synchronous: config.synchronous)
+        let registry = try await ModelRegistry.open(
+            store: ModelRegistryStore(database: database), extractor: extractor,
+            policy: DecisionPolicy(reviewAt: config.reviewAt, declineAt: config.declineAt),
+            reasonWriter: ReasonWriter(count: config.reasonCount), clock: clock, seed: seed)
         let writer = GroupCommitWriter(
             database: database, minimumInterval: .microseconds(config.commitWindowMicros), observer: commitObserver)
         let store = SQLiteDecisionStore(database: database, writer: writer)
@@ -37,8 +40,10 @@ public struct VigilRuntime: Sendable {
         try await authenticator.refresh()
         return VigilRuntime(
             config: config, database: database, writer: writer, store: store, keys: keys,
-            authenticator: authenticator, scoring: ScoringService(scorer: scorer, store: store, clock: clock),
-            reader: RecordReader(store: store))
+            authenticator: authenticator, registry: registry,
+            scoring: ScoringService(registry: registry, store: store, clock: clock),
+            reader: RecordReader(store: store), explainer: Explainer(registry: registry, store: store),
+            models: ModelPages(registry: registry, labels: LabelStore(database: database)))
     }
 
     /// Commits everything accepted and stops taking writes.

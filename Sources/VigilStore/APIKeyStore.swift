@@ -24,15 +24,7 @@ public struct APIKeyStore: Sendable {
 
     /// Hex SHA-256 of a key. Keys carry 256 random bits, so a fast hash is enough (no stretching).
     public static func hash(_ key: String) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var hex = [UInt8](repeating: 0, count: 64)
-        var position = 0
-        for byte in SHA256.hash(data: Array(key.utf8)) {
-            hex[position] = digits[Int(byte >> 4)]
-            hex[position + 1] = digits[Int(byte & 15)]
-            position += 2
-        }
-        return String(decoding: hex, as: UTF8.self)
+        sha256Hex(Array(key.utf8))
     }
 
     /// A new random key: `vgl_` and 43 base64url characters (256 bits).

@@ -23,13 +23,25 @@ public struct StoredTransaction: Sendable, Equatable {
     /// The score answer JSON as it was served.
     public var answer: String
     public var caseID: String?
+    /// The model version that decided, and the hash of its file (nil for decisions made before the registry).
+    public var modelName: String
+    public var modelVersion: String
+    public var modelSHA256: String?
+    public var decision: String
 
-    public init(transactionID: String, body: String, features: String, answer: String, caseID: String?) {
+    public init(
+        transactionID: String, body: String, features: String, answer: String, caseID: String?, modelName: String,
+        modelVersion: String, modelSHA256: String?, decision: String
+    ) {
         self.transactionID = transactionID
         self.body = body
         self.features = features
         self.answer = answer
         self.caseID = caseID
+        self.modelName = modelName
+        self.modelVersion = modelVersion
+        self.modelSHA256 = modelSHA256
+        self.decision = decision
     }
 }
 

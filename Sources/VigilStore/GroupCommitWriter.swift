@@ -142,8 +142,9 @@ public final class GroupCommitWriter: Sendable {
                 sql: """
                     INSERT INTO transactions (
                         transaction_id, occurred_at, amount, currency, body, features, score, risk_score, decision,
-                        model_name, model_version, answer, case_id, scored_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        model_name, model_version, answer, case_id, scored_at, model_sha256,
+                        challenger_name, challenger_version, challenger_score, challenger_decision)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(transaction_id) DO NOTHING
                     """)
             insertCase = try db.cachedStatement(
@@ -161,7 +162,9 @@ public final class GroupCommitWriter: Sendable {
         try statements.insertTransaction.execute(arguments: [
             record.transactionID, record.occurredAtMicros, record.amount, record.currency, record.body,
             record.features, record.score, record.riskScore, record.decision, record.modelName,
-            record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros,
+            record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros, record.modelSHA256,
+            record.challenger?.name, record.challenger?.version, record.challenger?.score,
+            record.challenger?.decision,
         ])
         guard db.changesCount == 1 else {
             let existing = try Row.fetchOne(statements.selectExisting, arguments: [record.transactionID])

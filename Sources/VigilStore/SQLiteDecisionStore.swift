@@ -24,13 +24,17 @@ public final class SQLiteDecisionStore: DecisionStore {
         try await database.pool.read { db in
             try Row.fetchOne(
                 db,
-                sql:
-                    "SELECT transaction_id, body, features, answer, case_id FROM transactions WHERE transaction_id = ?",
+                sql: """
+                    SELECT transaction_id, body, features, answer, case_id, model_name, model_version, model_sha256,
+                        decision
+                    FROM transactions WHERE transaction_id = ?
+                    """,
                 arguments: [id]
             ).map {
                 StoredTransaction(
                     transactionID: $0["transaction_id"], body: $0["body"], features: $0["features"],
-                    answer: $0["answer"], caseID: $0["case_id"])
+                    answer: $0["answer"], caseID: $0["case_id"], modelName: $0["model_name"],
+                    modelVersion: $0["model_version"], modelSHA256: $0["model_sha256"], decision: $0["decision"])
             }
         }
     }

@@ -13,6 +13,10 @@ public struct ScoreRecord: Sendable, Equatable {
     public var decision: String
     public var modelName: String
     public var modelVersion: String
+    /// SHA-256 of the model file that decided (hex).
+    public var modelSHA256: String
+    /// The challenger's shadow score, when a challenger is set.
+    public var challenger: ShadowRecord?
     /// The score answer exactly as served, JSON.
     public var answer: String
     public var scoredAtMicros: Int64
@@ -22,7 +26,8 @@ public struct ScoreRecord: Sendable, Equatable {
     public init(
         transactionID: String, occurredAtMicros: Int64, amount: Double, currency: String, body: String,
         features: String, score: Double, riskScore: Int, decision: String, modelName: String,
-        modelVersion: String, answer: String, scoredAtMicros: Int64, openedCase: NewCase? = nil
+        modelVersion: String, modelSHA256: String, challenger: ShadowRecord? = nil, answer: String,
+        scoredAtMicros: Int64, openedCase: NewCase? = nil
     ) {
         self.transactionID = transactionID
         self.occurredAtMicros = occurredAtMicros
@@ -35,9 +40,26 @@ public struct ScoreRecord: Sendable, Equatable {
         self.decision = decision
         self.modelName = modelName
         self.modelVersion = modelVersion
+        self.modelSHA256 = modelSHA256
+        self.challenger = challenger
         self.answer = answer
         self.scoredAtMicros = scoredAtMicros
         self.openedCase = openedCase
+    }
+}
+
+/// What the challenger model said about a payment, stored beside the decision and never returned as it.
+public struct ShadowRecord: Sendable, Equatable {
+    public var name: String
+    public var version: String
+    public var score: Double
+    public var decision: String
+
+    public init(name: String, version: String, score: Double, decision: String) {
+        self.name = name
+        self.version = version
+        self.score = score
+        self.decision = decision
     }
 }
 

@@ -61,6 +61,84 @@ extension VigilDatabase {
                     );
                     """)
         }
+        migrator.registerMigration("0002-model-registry-audit-labels") { db in
+            try db.execute(
+                sql: """
+                    -- Every uploaded model file, immutable once written.
+                    CREATE TABLE models (
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL CHECK (version >= 1),
+                        format TEXT NOT NULL CHECK (format IN ('vigil-logistic', 'xgboost-json', 'lightgbm-text')),
+                        sha256 TEXT NOT NULL,
+                        size_bytes INTEGER NOT NULL,
+                        file BLOB NOT NULL,
+                        feature_names TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        uploaded_by TEXT NOT NULL,
+                        uploaded_at INTEGER NOT NULL,
+                        PRIMARY KEY (name, version)
+                    );
+                    CREATE TRIGGER models_are_immutable BEFORE UPDATE ON models
+                    BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END;
+                    CREATE TRIGGER models_are_kept BEFORE DELETE ON models
+                    BEGIN SELECT RAISE(ABORT, 'model versions are kept'); END;
+                    -- What `champion` and `challenger` point at now; every change appended to the history.
+                    CREATE TABLE model_aliases (
+                        alias TEXT PRIMARY KEY CHECK (alias IN ('champion', 'challenger')),
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        set_by TEXT NOT NULL,
+                        set_at INTEGER NOT NULL,
+                        FOREIGN KEY (name, version) REFERENCES models(name, version)
+                    );
+                    CREATE TABLE model_alias_history (
+                        id INTEGER PRIMARY KEY,
+                        alias TEXT NOT NULL,
+                        name TEXT,
+                        version INTEGER,
+                        set_by TEXT NOT NULL,
+                        set_at INTEGER NOT NULL
+                    );
+                    -- Append-only: who changed what, when, before and after.
+                    CREATE TABLE audit_log (
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        entity_type TEXT NOT NULL,
+                        entity_id TEXT NOT NULL,
+                        before TEXT,
+                        after TEXT
+                    );
+                    CREATE INDEX audit_log_by_entity ON audit_log(entity_type, entity_id, id);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    -- Verdicts and chargebacks; a later label never replaces an earlier one.
+                    CREATE TABLE labels (
+                        id INTEGER PRIMARY KEY,
+                        transaction_id TEXT NOT NULL REFERENCES transactions(transaction_id),
+                        label TEXT NOT NULL CHECK (label IN ('fraud', 'legit')),
+                        source TEXT NOT NULL
+                            CHECK (source IN ('review', 'chargeback', 'customer_report', 'issuer_alert', 'other')),
+                        reason_code TEXT,
+                        note TEXT,
+                        labeled_at INTEGER NOT NULL,
+                        recorded_at INTEGER NOT NULL,
+                        recorded_by TEXT NOT NULL
+                    );
+                    CREATE INDEX labels_by_transaction ON labels(transaction_id, labeled_at);
+                    -- Which model file made each decision, and what the challenger said in shadow.
+                    ALTER TABLE transactions ADD COLUMN model_sha256 TEXT;
+                    ALTER TABLE transactions ADD COLUMN challenger_name TEXT;
+                    ALTER TABLE transactions ADD COLUMN challenger_version TEXT;
+                    ALTER TABLE transactions ADD COLUMN challenger_score REAL;
+                    ALTER TABLE transactions ADD COLUMN challenger_decision TEXT;
+                    CREATE INDEX transactions_by_challenger ON transactions(challenger_name, challenger_version)
+                        WHERE challenger_name IS NOT NULL;
+                    """)
+        }
         return migrator
     }()
 }

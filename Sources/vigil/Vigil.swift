@@ -76,7 +76,10 @@ struct Serve: AsyncParsableCommand {
             Console.error("warning: \(variable) is not a Vigil setting and is ignored (see README, Configuration)")
         }
         Console.out("database: \(Console.absolute(config.databasePath))")
-        Console.out("model: \(runtime.scoring.scorer.model.name) version \(runtime.scoring.scorer.model.version)")
+        let active = runtime.registry.active
+        Console.out(
+            "model: \(active.scorer.model.name) version \(active.scorer.model.version) (champion)"
+                + (active.challenger.map { "; challenger \($0.model.name) version \($0.model.version)" } ?? ""))
         if !created.isEmpty {
             Console.out("API keys created (shown once, store them now):")
             for (key, record) in created {

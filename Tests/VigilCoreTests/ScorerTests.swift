@@ -40,11 +40,33 @@ struct ScorerTests {
         ]
         for tx in cases {
             // When it is scored
-            let outcome = scorer.score(tx)
+            let outcome = scorer.score(tx, explain: .always)
             // Then bias + Σ contributions equals the margin and the probability is its logistic
-            #expect(outcome.explanation.additivityError < 1e-12)
+            let explanation = try #require(outcome.explanation)
+            #expect(explanation.additivityError < 1e-12)
+            #expect(abs(explanation.margin - outcome.margin) < 1e-12)
+            #expect(outcome.probability == Explanation.logistic(outcome.margin))
             #expect(outcome.probability > 0 && outcome.probability < 1)
         }
+    }
+
+    @Test("approvals carry no explanation unless asked; review and decline always do")
+    func explanationOnlyWhenRead() throws {
+        let scorer = try Self.defaultScorer()
+        let approved = scorer.score(Self.transaction())
+        #expect(approved.decision == .approve)
+        #expect(approved.explanation == nil)
+        #expect(approved.reasons.isEmpty)
+        let asked = scorer.score(Self.transaction(), explain: .always)
+        #expect(asked.decision == .approve)
+        #expect(asked.explanation != nil)
+        #expect(!asked.reasons.isEmpty)
+        #expect(asked.probability == approved.probability)
+        let flagged = scorer.score(
+            Self.transaction(amount: 2450, card: "US", merchant: "DE", ip: "NG", channel: .ecommerce))
+        #expect(flagged.decision != .approve)
+        #expect(flagged.explanation != nil)
+        #expect(flagged.reasons.count == 3)
     }
 
     @Test("a missing value contributes exactly zero (imputed with the mean)")

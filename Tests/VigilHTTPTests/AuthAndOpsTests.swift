@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilCore
 import VigilService
 import VigilStore
 
@@ -14,15 +15,26 @@ import VigilStore
 @Suite("Auth matrix, operations routes and errors")
 struct AuthAndOpsTests {
     /// Every protected route with the roles it accepts.
-    static let routes: [(HTTPRequest.Method, String, [Role])] = [
-        (.post, "/v1/score", [.scoring]),
-        (.get, "/v1/transactions/tx-auth", [.scoring, .review, .admin]),
-        (.get, "/v1/cases", [.review]),
-        (.get, "/v1/cases/CASE", [.review]),
+    static let routes: [(HTTPRequest.Method, String, [Role], String?, HTTPResponse.Status)] = [
+        (.post, "/v1/score", [.scoring], transactionJSON("tx-auth"), .ok),
+        (.get, "/v1/transactions/tx-auth", [.scoring, .review, .admin], nil, .ok),
+        (.get, "/v1/transactions/tx-auth/explanation", [.scoring, .review, .admin], nil, .ok),
+        (.post, "/v1/explain", [.scoring], transactionJSON("tx-what-if"), .ok),
+        (.get, "/v1/cases", [.review], nil, .ok),
+        (.get, "/v1/cases/CASE", [.review], nil, .ok),
+        (.get, "/v1/models", [.admin], nil, .ok),
+        (.post, "/v1/models?name=uploaded&format=vigil-logistic", [.admin], DefaultModel.json, .created),
+        (.get, "/v1/models/default-logistic/versions/1", [.admin], nil, .ok),
+        (.post, "/v1/models/default-logistic/versions/1/promote", [.admin], #"{"alias":"challenger"}"#, .ok),
+        // Nothing to roll back to on a new server: the role check passes and the answer is a conflict.
+        (.post, "/v1/models/aliases/champion/rollback", [.admin], nil, .conflict),
+        (.delete, "/v1/models/aliases/challenger", [.admin], nil, .ok),
     ]
 
     @Test("no key or an unknown key is 401, a wrong role 403, a right role passes", arguments: routes)
-    func authMatrix(method: HTTPRequest.Method, path: String, allowed: [Role]) async throws {
+    func authMatrix(
+        method: HTTPRequest.Method, path: String, allowed: [Role], requestBody: String?, success: HTTPResponse.Status
+    ) async throws {
         let server = try await TestServer.make { $0.reviewAt = 0 }
         try await server.test { client in
             let scored = try await client.execute(
@@ -30,7 +42,7 @@ struct AuthAndOpsTests {
                 body: ByteBuffer(string: transactionJSON("tx-auth")))
             let caseID = try object(scored.body)["case_id"] as? String ?? "none"
             let uri = path.replacingOccurrences(of: "CASE", with: caseID)
-            let body = method == .post ? ByteBuffer(string: transactionJSON("tx-auth")) : nil
+            let body = requestBody.map { ByteBuffer(string: $0) }
             // No key
             let anonymous = try await client.execute(uri: uri, method: method, headers: server.headers(nil), body: body)
             #expect(anonymous.status == .unauthorized)
@@ -49,7 +61,7 @@ struct AuthAndOpsTests {
                 let response = try await client.execute(
                     uri: uri, method: method, headers: server.headers(role), body: body)
                 if allowed.contains(role) {
-                    #expect(response.status == .ok, "\(role) on \(uri)")
+                    #expect(response.status == success, "\(role) on \(uri)")
                 } else {
                     #expect(response.status == .forbidden, "\(role) on \(uri)")
                     #expect(response.headers[.contentType] == "application/problem+json")

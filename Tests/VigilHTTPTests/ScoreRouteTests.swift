@@ -28,9 +28,31 @@ struct ScoreRouteTests {
                 #expect(answer["transaction_id"] as? String == "tx-1")
                 #expect(answer["decision"] as? String == "approve")
                 #expect((answer["risk_score"] as? Int).map { (0...100).contains($0) } == true)
-                #expect((answer["reasons"] as? [[String: Any]])?.count == 3)
+                // An approval carries no reasons unless asked: nobody reads them, and tree SHAP is costly.
+                #expect((answer["reasons"] as? [[String: Any]])?.count == 0)
                 #expect((answer["model"] as? [String: Any])?["name"] as? String == "default-logistic")
+                #expect((answer["model"] as? [String: Any])?["version"] as? String == "1")
                 #expect(answer["case_id"] is NSNull)
+            }
+            try await client.execute(
+                uri: "/v1/score?explain=true", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-2"))
+            ) { response in
+                #expect(response.status == .ok)
+                let answer = try object(response.body)
+                #expect(answer["decision"] as? String == "approve")
+                let reasons = try #require(answer["reasons"] as? [[String: Any]])
+                #expect(reasons.count == 3)
+                #expect(reasons.allSatisfy { ($0["sentence"] as? String)?.isEmpty == false })
+            }
+            try await client.execute(
+                uri: "/v1/score?explain=maybe&x=1", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-3"))
+            ) { response in
+                #expect(response.status == .badRequest)
+                let problem = try object(response.body)
+                let paths = (problem["errors"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+                #expect(paths?.sorted() == ["$.query.explain", "$.query.x"])
             }
             try await client.execute(uri: "/v1/transactions/tx-1", method: .get, headers: server.headers(.review)) {
                 response in

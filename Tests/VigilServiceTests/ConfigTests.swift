@@ -87,7 +87,9 @@ struct ConfigTests {
             .deletingLastPathComponent()
         let file = try ModelLoader.logistic(
             json: Data(contentsOf: root.appendingPathComponent("config/models/default-logistic.json")), source: "file")
-        let embedded = try #require(try ModelLoader.load(path: "") as? VigilCoreLogistic)
+        let seed = try ModelLoader.seedFile(path: "")
+        #expect(seed.source == "embedded default model")
+        let embedded = try ModelLoader.logistic(json: Data(seed.bytes), source: seed.source)
         #expect(file == embedded)
     }
 

@@ -18,7 +18,8 @@ func record(_ id: String, score: Double = 0.5, caseID: String? = nil, createdAt:
         transactionID: id, occurredAtMicros: 1, amount: 10, currency: "EUR",
         body: body ?? "{\"transaction_id\":\"\(id)\"}",
         features: "{}", score: score, riskScore: Int(score * 100), decision: caseID == nil ? "approve" : "review",
-        modelName: "m", modelVersion: "1", answer: "{\"transaction_id\":\"\(id)\"}", scoredAtMicros: createdAt,
+        modelName: "m", modelVersion: "1", modelSHA256: "00", answer: "{\"transaction_id\":\"\(id)\"}",
+        scoredAtMicros: createdAt,
         openedCase: caseID.map { NewCase(caseID: $0, reason: "review") })
 }
 
@@ -29,7 +30,8 @@ struct StoreTests {
         let database = try temporaryDatabase()
         // SQLite was switched to multi-thread mode without memory statistics before its first use
         #expect(VigilDatabase.sqliteConfiguration == 0)
-        #expect(try database.appliedMigrations() == ["0001-transactions-cases-keys"])
+        #expect(
+            try database.appliedMigrations() == ["0001-transactions-cases-keys", "0002-model-registry-audit-labels"])
         let (mode, level) = try database.pool.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }

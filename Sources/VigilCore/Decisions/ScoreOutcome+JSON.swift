@@ -13,18 +13,7 @@ extension ScoreOutcome {
         writer.string(decision.rawValue)
         writer.key("reasons")
         writer.arrayStart()
-        for reason in reasons {
-            writer.objectStart()
-            writer.key("feature")
-            writer.string(reason.feature)
-            writer.key("value")
-            if let value = reason.value { writer.number(value) } else { writer.null() }
-            writer.key("contribution")
-            writer.number(reason.contribution)
-            writer.key("sentence")
-            writer.string(reason.sentence)
-            writer.objectEnd()
-        }
+        for reason in reasons { writeReason(reason, into: &writer) }
         writer.arrayEnd()
         writer.key("rules")
         writer.arrayStart()
@@ -55,4 +44,43 @@ extension ScoreOutcome {
         writer.objectEnd()
         return writer.bytes
     }
+}
+
+/// Reads back a feature vector written by `ScoreOutcome.featuresJSON()`: name → value, `nan` for null.
+public func parseFeaturesJSON(_ json: String) -> [String: Double]? {
+    var utf8 = Array(json.utf8)
+    return utf8.withUnsafeMutableBytes { raw -> [String: Double]? in
+        var scanner = JSONScanner(UnsafeRawBufferPointer(raw))
+        var values: [String: Double] = [:]
+        do {
+            try scanner.beginObject()
+            var first = true
+            while let span = try scanner.nextObjectKey(isFirst: &first) {
+                let name = scanner.string(span)
+                switch try scanner.readValue() {
+                case .number(let value): values[name] = value
+                case .null: values[name] = .nan
+                default: return nil
+                }
+            }
+            try scanner.expectEnd()
+        } catch {
+            return nil
+        }
+        return values
+    }
+}
+
+/// One reason as the score answer and the explanation endpoints write it.
+public func writeReason(_ reason: Reason, into writer: inout JSONWriter) {
+    writer.objectStart()
+    writer.key("feature")
+    writer.string(reason.feature)
+    writer.key("value")
+    if let value = reason.value { writer.number(value) } else { writer.null() }
+    writer.key("contribution")
+    writer.number(reason.contribution)
+    writer.key("sentence")
+    writer.string(reason.sentence)
+    writer.objectEnd()
 }

@@ -12,7 +12,9 @@ import VigilStore
 /// - `database.path` · `VIGIL_DATABASE_PATH` · `vigil.sqlite`
 /// - `database.synchronous` · `VIGIL_DATABASE_SYNCHRONOUS` · `normal` (`full` also survives power loss)
 /// - `database.commit_window_us` · `VIGIL_DATABASE_COMMIT_WINDOW_US` · `250` (0: commit as soon as the writer is free)
-/// - `model.path` · `VIGIL_MODEL_PATH` · empty: the embedded default model
+/// - `model.path` · `VIGIL_MODEL_PATH` · empty: the embedded default model. Seeds an empty model registry as the
+///   champion; once the registry has a champion, the registry decides and this key is not read.
+/// - `model.max_upload_bytes` · `VIGIL_MODEL_MAX_UPLOAD_BYTES` · `67108864` (`POST /v1/models`, after gzip too)
 /// - `features` · `VIGIL_FEATURES` (comma-separated) · see `defaultFeatures`
 /// - `high_risk_merchant_categories` · `VIGIL_HIGH_RISK_MERCHANT_CATEGORIES` · `4829,5967,6051,6211,7995`
 /// - `decision.review_at` · `VIGIL_DECISION_REVIEW_AT` · `40`
@@ -31,6 +33,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var synchronous = VigilDatabase.SynchronousMode.normal
     public var commitWindowMicros = 250
     public var modelPath = ""
+    public var maxModelUploadBytes = 67_108_864
     public var features = VigilConfig.defaultFeatures
     public var highRiskMerchantCategories = ["4829", "5967", "6051", "6211", "7995"]
     public var reviewAt = 40
@@ -50,9 +53,9 @@ public struct VigilConfig: Sendable, Equatable {
     /// Every key, in documentation order; anything else in a file or `VIGIL_` variable is refused.
     public static let keys = [
         "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds", "database.path",
-        "database.synchronous", "database.commit_window_us", "model.path", "features", "high_risk_merchant_categories",
-        "decision.review_at",
-        "decision.decline_at", "reasons.count", "auth.key_refresh_seconds", "metrics.require_key", "log.level",
+        "database.synchronous", "database.commit_window_us", "model.path", "model.max_upload_bytes", "features",
+        "high_risk_merchant_categories", "decision.review_at", "decision.decline_at", "reasons.count",
+        "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
 
@@ -79,6 +82,7 @@ public struct VigilConfig: Sendable, Equatable {
                 synchronous = mode
             case "database.commit_window_us": commitWindowMicros = try Self.int(value, place, in: 0...100_000)
             case "model.path": modelPath = value
+            case "model.max_upload_bytes": maxModelUploadBytes = try Self.int(value, place, in: 1_024...1_073_741_824)
             case "features": features = Self.list(value)
             case "high_risk_merchant_categories": highRiskMerchantCategories = Self.list(value)
             case "decision.review_at": reviewAt = try Self.int(value, place, in: 0...101)

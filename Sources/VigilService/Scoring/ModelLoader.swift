@@ -1,17 +1,28 @@
 import Foundation
 import VigilCore
 
-/// Reads model files into models; the embedded default when no path is configured.
+/// Reads model files named in config; the embedded default when no path is configured.
 public enum ModelLoader {
-    public static func load(path: String) throws -> any ScoringModel {
-        if path.isEmpty { return try logistic(json: Data(DefaultModel.json.utf8), source: "embedded default model") }
+    /// The model file that seeds an empty registry: `model.path`, or the embedded default when it is empty.
+    public static func seedFile(path: String) throws -> (bytes: [UInt8], source: String) {
+        if path.isEmpty { return (Array(DefaultModel.json.utf8), "embedded default model") }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelLoadError(source: path, message: "cannot read the file")
         }
-        return try logistic(json: data, source: path)
+        return ([UInt8](data), path)
     }
 
     public static func logistic(json: Data, source: String) throws -> LogisticModel {
+        let document = try logisticDocument(json: json, source: source)
+        do {
+            return try LogisticModel(document: document)
+        } catch {
+            throw ModelLoadError(source: source, message: error.description)
+        }
+    }
+
+    /// Decodes a `vigil-logistic/1` document, naming the field that is wrong.
+    public static func logisticDocument(json: Data, source: String) throws -> LogisticModelDocument {
         let document: LogisticModelDocument
         do {
             document = try JSONDecoder().decode(LogisticModelDocument.self, from: json)
@@ -23,11 +34,7 @@ public enum ModelLoader {
         } catch let DecodingError.dataCorrupted(context) {
             throw ModelLoadError(source: source, message: "not valid JSON: \(context.debugDescription)")
         }
-        do {
-            return try LogisticModel(document: document)
-        } catch {
-            throw ModelLoadError(source: source, message: error.description)
-        }
+        return document
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {

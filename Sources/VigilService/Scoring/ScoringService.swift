@@ -3,14 +3,16 @@ import VigilStore
 
 /// The score use case: validate, score, decide, store durably (group commit), answer.
 public struct ScoringService: Sendable {
-    public let scorer: Scorer
+    public let registry: ModelRegistry
     public let store: any DecisionStore
     public let clock: any WallClock
     public let limits: TransactionLimits
     private let identifiers = IdentifierGenerator()
 
-    public init(scorer: Scorer, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init()) {
-        self.scorer = scorer
+    public init(
+        registry: ModelRegistry, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init()
+    ) {
+        self.registry = registry
         self.store = store
         self.clock = clock
         self.limits = limits
@@ -37,8 +39,14 @@ public struct ScoringService: Sendable {
     }
 
     /// Scores a transaction; a known `transaction_id` with the same body returns the stored answer.
-    public func score(_ transaction: Transaction) async throws(ServiceError) -> Answer {
-        let outcome = scorer.score(transaction)
+    ///
+    /// The champion decides; the challenger, if one is set, scores the same features in shadow.
+    public func score(_ transaction: Transaction, explain: ExplainMode = .whenFlagged) async throws(ServiceError)
+        -> Answer
+    {
+        let active = registry.active
+        let outcome = active.scorer.score(transaction, explain: explain)
+        let shadow = active.challenger.map { active.scorer.shadow($0, features: outcome.features) }
         let now = clock.nowMicros()
         let openedCase =
             outcome.decision == .review
@@ -50,7 +58,11 @@ public struct ScoringService: Sendable {
             amount: transaction.amount, currency: transaction.currency, body: body,
             features: String(decoding: outcome.featuresJSON(), as: UTF8.self), score: outcome.probability,
             riskScore: outcome.riskScore, decision: outcome.decision.rawValue, modelName: outcome.modelName,
-            modelVersion: outcome.modelVersion, answer: String(decoding: answer, as: UTF8.self),
+            modelVersion: outcome.modelVersion, modelSHA256: active.championSHA256,
+            challenger: shadow.map {
+                ShadowRecord(
+                    name: $0.modelName, version: $0.modelVersion, score: $0.probability, decision: $0.decision.rawValue)
+            }, answer: String(decoding: answer, as: UTF8.self),
             scoredAtMicros: now, openedCase: openedCase)
         let stored: RecordOutcome
         do {

@@ -1,0 +1,227 @@
+import CompressNIO
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import VigilCore
+import VigilService
+import VigilStore
+
+@testable import VigilHTTP
+
+/// A logistic model file reading `log_amount` (and optionally another feature) with the given weights.
+func logisticModelFile(weight: Double, intercept: Double = -3, extraFeature: String? = nil) -> String {
+    let extra = extraFeature.map { #",{"name":"\#($0)","weight":1,"mean":0,"scale":1}"# } ?? ""
+    return
+        #"{"format":"vigil-logistic/1","name":"x","version":"x","intercept":\#(intercept),"features":[{"name":"log_amount","weight":\#(weight),"mean":3.6,"scale":1.3}\#(extra)]}"#
+}
+
+@Suite("Model registry and explanation routes")
+struct ModelRoutesTests {
+    @Test("upload answers 201 with the version's page and Location; bad uploads are precise problems")
+    func upload() async throws {
+        let server = try await TestServer.make { $0.maxModelUploadBytes = 2048 }
+        try await server.test { client in
+            let created = try await client.execute(
+                uri: "/v1/models?name=amount&format=vigil-logistic", method: .post,
+                headers: server.headers(.admin, json: false), body: ByteBuffer(string: logisticModelFile(weight: 1)))
+            #expect(created.status == .created)
+            #expect(created.headers[.location] == "/v1/models/amount/versions/1")
+            let page = try object(created.body)
+            #expect(page["version"] as? Int == 1)
+            #expect(page["format"] as? String == "vigil-logistic")
+            #expect((page["sha256"] as? String)?.count == 64)
+            #expect((page["uploaded_by"] as? String)?.hasPrefix("test-admin") == true)
+            #expect(page["feature_names"] as? [String] == ["log_amount"])
+
+            // gzip bodies are accepted
+            var gzipHeaders = server.headers(.admin, json: false)
+            gzipHeaders[.contentEncoding] = "gzip"
+            var plain = ByteBuffer(string: logisticModelFile(weight: 2))
+            let zipped = try plain.compress(with: .gzip())
+            let second = try await client.execute(
+                uri: "/v1/models?name=amount&format=vigil-logistic", method: .post, headers: gzipHeaders, body: zipped)
+            #expect(second.status == .created)
+            #expect(try object(second.body)["version"] as? Int == 2)
+
+            let cases: [(String, String, HTTPResponse.Status, String)] = [
+                ("/v1/models?format=vigil-logistic", logisticModelFile(weight: 1), .badRequest, "$.query.name"),
+                ("/v1/models?name=a&format=onnx", logisticModelFile(weight: 1), .badRequest, "$.query.format"),
+                ("/v1/models?name=Bad%20Name&format=vigil-logistic", logisticModelFile(weight: 1), .badRequest, "name"),
+                (
+                    "/v1/models?name=a&format=vigil-logistic",
+                    logisticModelFile(weight: 1, extraFeature: "velocity_1h"),
+                    .unprocessableContent, "velocity_1h"
+                ),
+                ("/v1/models?name=a&format=vigil-logistic", "{\"format\":", .unprocessableContent, "not valid JSON"),
+                (
+                    "/v1/models?name=a&format=vigil-logistic", String(repeating: " ", count: 4096),
+                    .contentTooLarge, "at most 2048 bytes"
+                ),
+            ]
+            for (uri, body, status, mention) in cases {
+                let response = try await client.execute(
+                    uri: uri, method: .post, headers: server.headers(.admin, json: false),
+                    body: ByteBuffer(string: body))
+                #expect(response.status == status, "\(uri)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let text = String(buffer: response.body)
+                #expect(text.contains(mention), "\(uri): \(text)")
+            }
+        }
+    }
+
+    @Test("promote hot-swaps the champion; the old decision is still explained with the version that made it")
+    func promoteAndExplain() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            let risky = transactionJSON("tx-old", ["amount": "2450", "card_country": "\"US\"", "ip_country": "\"NG\""])
+            let old = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: risky))
+            #expect(old.status == .ok)
+            let oldAnswer = try object(old.body)
+
+            _ = try await client.execute(
+                uri: "/v1/models?name=amount&format=vigil-logistic", method: .post,
+                headers: server.headers(.admin, json: false), body: ByteBuffer(string: logisticModelFile(weight: 1)))
+            let promoted = try await client.execute(
+                uri: "/v1/models/amount/versions/1/promote", method: .post, headers: server.headers(.admin),
+                body: ByteBuffer(string: #"{"alias":"champion"}"#))
+            #expect(promoted.status == .ok)
+            let aliases = try object(promoted.body)
+            #expect((aliases["champion"] as? [String: Any])?["name"] as? String == "amount")
+
+            let new = try await client.execute(
+                uri: "/v1/score?explain=true", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-new")))
+            #expect((try object(new.body)["model"] as? [String: Any])?["name"] as? String == "amount")
+
+            // The old decision is explained by default-logistic version 1, exactly as it was scored.
+            let explained = try await client.execute(
+                uri: "/v1/transactions/tx-old/explanation", method: .get, headers: server.headers(.review))
+            #expect(explained.status == .ok)
+            let explanation = try object(explained.body)
+            let model = try #require(explanation["model"] as? [String: Any])
+            #expect(model["name"] as? String == "default-logistic")
+            #expect(model["version"] as? String == "1")
+            #expect(
+                (explanation["probability"] as? Double).map { abs($0 - (oldAnswer["score"] as! Double)) } ?? 1 < 1e-12)
+            let contributions = try #require(explanation["contributions"] as? [[String: Any]])
+            let bias = try #require(explanation["bias"] as? Double)
+            let margin = try #require(explanation["margin"] as? Double)
+            let sum = contributions.compactMap { $0["contribution"] as? Double }.reduce(bias, +)
+            #expect(abs(sum - margin) < 1e-9)
+            let defaultModel = try ModelLoader.logistic(json: Data(DefaultModel.json.utf8), source: "embedded")
+            #expect(contributions.map { $0["feature"] as? String } == defaultModel.featureNames)
+            #expect(try #require(explanation["additivity_error"] as? Double) < 1e-9)
+            #expect((explanation["reasons"] as? [[String: Any]])?.count == 3)
+            #expect(explanation["decision"] as? String == oldAnswer["decision"] as? String)
+
+            // The new one by amount version 1.
+            let explainedNew = try await client.execute(
+                uri: "/v1/transactions/tx-new/explanation", method: .get, headers: server.headers(.scoring))
+            let newModel = try object(explainedNew.body)["model"] as? [String: Any]
+            #expect(newModel?["name"] as? String == "amount")
+            #expect(newModel?["version"] as? String == "1")
+
+            let missing = try await client.execute(
+                uri: "/v1/transactions/none/explanation", method: .get, headers: server.headers(.scoring))
+            #expect(missing.status == .notFound)
+            let badPromote = try await client.execute(
+                uri: "/v1/models/amount/versions/1/promote", method: .post, headers: server.headers(.admin),
+                body: ByteBuffer(string: #"{"alias":"king","x":1}"#))
+            #expect(badPromote.status == .badRequest)
+            let paths = (try object(badPromote.body)["errors"] as? [[String: Any]])?.compactMap {
+                $0["path"] as? String
+            }
+            #expect(paths?.sorted() == ["$.alias", "$.x"])
+            let unknownVersion = try await client.execute(
+                uri: "/v1/models/amount/versions/9/promote", method: .post, headers: server.headers(.admin),
+                body: ByteBuffer(string: #"{"alias":"champion"}"#))
+            #expect(unknownVersion.status == .notFound)
+        }
+    }
+
+    @Test("POST /v1/explain answers what the champion would say and stores nothing")
+    func whatIf() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            let response = try await client.execute(
+                uri: "/v1/explain", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: transactionJSON("tx-what-if")))
+            #expect(response.status == .ok)
+            let explanation = try object(response.body)
+            #expect(explanation["transaction_id"] as? String == "tx-what-if")
+            #expect((explanation["contributions"] as? [[String: Any]])?.isEmpty == false)
+            let stored = try await client.execute(
+                uri: "/v1/transactions/tx-what-if", method: .get, headers: server.headers(.scoring))
+            #expect(stored.status == .notFound)
+            let invalid = try await client.execute(
+                uri: "/v1/explain", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: #"{"transaction_id":"x"}"#))
+            #expect(invalid.status == .badRequest)
+        }
+    }
+
+    @Test("promotions under concurrent scoring: no failed request, every decision scored by one whole model")
+    func hotSwapUnderLoad() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            for weight in [1.0, 2.0] {
+                let uploaded = try await client.execute(
+                    uri: "/v1/models?name=swap&format=vigil-logistic", method: .post,
+                    headers: server.headers(.admin, json: false),
+                    body: ByteBuffer(string: logisticModelFile(weight: weight)))
+                #expect(uploaded.status == .created)
+            }
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        try await client.execute(
+                            uri: "/v1/score?explain=true", method: .post, headers: server.headers(.scoring),
+                            body: ByteBuffer(string: transactionJSON("tx-swap-\(index)"))
+                        ).status
+                    }
+                }
+                group.addTask {
+                    for round in 0..<20 {
+                        let version = round % 2 + 1
+                        let response = try await client.execute(
+                            uri: "/v1/models/swap/versions/\(version)/promote", method: .post,
+                            headers: server.headers(.admin), body: ByteBuffer(string: #"{"alias":"champion"}"#))
+                        #expect(response.status == .ok)
+                    }
+                    return .ok
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok })
+            // Each stored decision's answer names the same model whose file hash was recorded with it, and its
+            // explanation (recomputed with that version) gives the same score.
+            let hashes = try await server.runtime.database.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT name, version, sha256 FROM models")
+                    .reduce(into: [String: String]()) {
+                        $0["\($1["name"] as String)/\($1["version"] as Int)"] = $1["sha256"]
+                    }
+            }
+            let rows = try await server.runtime.database.pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT model_name, model_version, model_sha256, score, answer FROM transactions WHERE transaction_id LIKE 'tx-swap-%'"
+                )
+            }
+            #expect(rows.count == 200)
+            for row in rows {
+                let name: String = row["model_name"]
+                let version: String = row["model_version"]
+                #expect(hashes["\(name)/\(version)"] == row["model_sha256"])
+                let answer: String = row["answer"]
+                #expect(answer.contains(#""model":{"name":"\#(name)","version":"\#(version)"}"#))
+            }
+        }
+    }
+}
