@@ -44,6 +44,10 @@ enum OpenAPISpec {
             description: Read stored decisions.
           - name: review
             description: The review queue.
+          - name: explanations
+            description: Exact explanations of a stored decision or of a what-if payment.
+          - name: models
+            description: "The model registry: upload, champion and challenger, promotion and rollback."
           - name: operations
             description: Health, readiness, metrics and this document; no key needed.
         paths:
@@ -56,6 +60,14 @@ enum OpenAPISpec {
                 Scores a payment and answers approve, review or decline with the reasons behind the score.
                 The decision is stored before the answer is sent; a `review` decision opens a case.
 
+                The champion model decides. If a challenger is set, it scores the same features in shadow: its
+                score is stored beside the decision and never returned.
+
+                Reasons (exact contributions and a sentence each) are computed for `review` and `decline`
+                decisions, and for every decision when the request asks with `?explain=true`. Approvals carry an
+                empty `reasons` list otherwise: exact tree explanations cost far more than a prediction, and nobody
+                reads the reasons of an approval. `GET /v1/transactions/{id}/explanation` explains any decision later.
+
                 Idempotent on `transaction_id`: sending the same transaction again returns the stored answer
                 unchanged; sending a different body under a `transaction_id` already scored answers `409`.
 
@@ -63,6 +75,8 @@ enum OpenAPISpec {
               x-vigil-roles: [scoring]
               security:
                 - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/Explain'
               requestBody:
                 required: true
                 description: |
@@ -226,6 +240,354 @@ enum OpenAPISpec {
                   $ref: '#/components/responses/Forbidden'
                 '404':
                   $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/transactions/{id}/explanation:
+            get:
+              operationId: explainTransaction
+              tags: [explanations]
+              summary: Explain a stored decision exactly
+              description: |
+                Recomputes the explanation of a stored decision with the model version that made it (not the
+                current champion), from the features stored with it: bias, margin, probability, every feature's
+                contribution (exact: linear terms for logistic models, TreeSHAP for tree ensembles) and the top
+                reasons. `bias + Σ contributions = margin` holds up to rounding (`additivity_error`).
+
+                Roles: `scoring`, `review`, `admin`.
+              x-vigil-roles: [scoring, review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  description: The `transaction_id` the transaction was scored under.
+                  schema:
+                    $ref: '#/components/schemas/TransactionId'
+                  example: tx_example_ecom_night
+              responses:
+                '200':
+                  description: The explanation.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ExplanationDocument'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/explain:
+            post:
+              operationId: explainWhatIf
+              tags: [explanations]
+              summary: Explain a what-if payment; nothing is stored
+              description: |
+                What the champion would decide about this transaction and why, exactly. Nothing is stored, no case is
+                opened, and the `transaction_id` may be one already scored.
+
+                Role: `scoring`.
+              x-vigil-roles: [scoring]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                description: A transaction, as for `POST /v1/score`.
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/Transaction'
+              responses:
+                '200':
+                  description: The explanation.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ExplanationDocument'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+
+          /v1/models:
+            get:
+              operationId: listModels
+              tags: [models]
+              summary: List every model version and the aliases
+              description: |
+                Every stored version of every model (newest first within a name) and where `champion` and
+                `challenger` point.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              responses:
+                '200':
+                  description: The registry.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelList'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            post:
+              operationId: uploadModel
+              tags: [models]
+              summary: Upload a model file as a new immutable version
+              description: |
+                The body is the model file exactly as the library wrote it: XGBoost's `Booster.save_model("model.json")`
+                (`format=xgboost-json`; objectives `binary:logistic`, `reg:logistic`, `binary:logitraw`), LightGBM's
+                `Booster.save_model("model.txt")` (`format=lightgbm-text`; objective `binary`), or a Vigil logistic
+                document (`format=vigil-logistic`). Any `Content-Type`; `Content-Encoding: gzip` is accepted. The size
+                limit is `model.max_upload_bytes` (64 MiB by default), also after decompression.
+
+                The model's feature names must be features Vigil computes (`amount`, `hour_of_day`,
+                `attributes.NAME` …, as configured in `features`); a model needing others is refused with `422`
+                listing them all. Multiclass, ranking and categorical-split models are refused with `422` saying what
+                and where. The new version is numbered one above the latest of that name, stored with its SHA-256,
+                uploader and time, and decides nothing until promoted.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: name
+                  in: query
+                  required: true
+                  description: Model name; lower-case letters, digits, `.`, `_`, `-`; not `aliases`.
+                  schema:
+                    $ref: '#/components/schemas/ModelName'
+                  example: gbm-fraud
+                - name: format
+                  in: query
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/ModelFormat'
+                  example: vigil-logistic
+              requestBody:
+                required: true
+                content:
+                  application/octet-stream:
+                    schema:
+                      type: string
+                      format: binary
+                    examples:
+                      logistic:
+                        summary: A logistic model on the amount and the country mismatch
+                        value: '{"format":"vigil-logistic/1","name":"small","version":"1","intercept":-4,"features":[{"name":"log_amount","weight":0.9,"mean":3.6,"scale":1.3},{"name":"card_merchant_country_mismatch","weight":1,"mean":0.1,"scale":0.3}]}'
+              responses:
+                '201':
+                  description: The stored version.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                    Location:
+                      description: The version's page.
+                      schema: {type: string}
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelVersion'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '422':
+                  $ref: '#/components/responses/InvalidModel'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/models/{name}/versions/{version}:
+            get:
+              operationId: getModelVersion
+              tags: [models]
+              summary: A model version's page
+              description: |
+                The version's file hash, uploader, aliases and what its importer found; how its shadow decisions
+                agreed with the champion's while it was challenger; and its evaluation on the most recent labelled
+                payments (at most 50,000): ROC AUC, PR AUC (average precision) and precision and recall at the
+                review and decline thresholds, with the count of labels used. The evaluation scores the stored
+                features with this version, so it is available before the version ever decides.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ModelNamePath'
+                - $ref: '#/components/parameters/ModelVersionPath'
+              responses:
+                '200':
+                  description: The version.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelVersionPage'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/models/{name}/versions/{version}/promote:
+            post:
+              operationId: promoteModel
+              tags: [models]
+              summary: Point champion or challenger at this version (atomic hot swap)
+              description: |
+                The change is stored (with an audit entry) and then swapped in: requests already being scored finish
+                with the model they started with, the next ones use the new one. No restart, no failed request.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ModelNamePath'
+                - $ref: '#/components/parameters/ModelVersionPath'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [alias]
+                      properties:
+                        alias:
+                          $ref: '#/components/schemas/ModelAlias'
+                    example: {alias: challenger}
+              responses:
+                '200':
+                  description: Where the aliases point now.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelAliases'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '422':
+                  $ref: '#/components/responses/InvalidModel'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/models/aliases/{alias}/rollback:
+            post:
+              operationId: rollbackModelAlias
+              tags: [models]
+              summary: Point an alias back at what it pointed at before its last change
+              description: |
+                An atomic hot swap like promotion, with an audit entry. Rolling back twice returns to where it
+                started. The challenger can roll back to none; the champion answers `409` when it has never changed.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: alias
+                  in: path
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/ModelAlias'
+              responses:
+                '200':
+                  description: Where the aliases point now.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelAliases'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/models/aliases/challenger:
+            delete:
+              operationId: clearChallenger
+              tags: [models]
+              summary: Stop shadow scoring
+              description: |
+                Clears the challenger alias (audited). Its agreement statistics stay on its version's page.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              responses:
+                '200':
+                  description: Where the aliases point now.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ModelAliases'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
                 '503':
                   $ref: '#/components/responses/ServiceUnavailable'
 
@@ -530,7 +892,47 @@ enum OpenAPISpec {
                 type: string
                 minLength: 1
 
+          parameters:
+            Explain:
+              name: explain
+              in: query
+              required: false
+              description: '`true`: carry reasons for every decision, approvals included.'
+              schema:
+                type: string
+                enum: ['true', 'false']
+            ModelNamePath:
+              name: name
+              in: path
+              required: true
+              schema:
+                $ref: '#/components/schemas/ModelName'
+              example: default-logistic
+            ModelVersionPath:
+              name: version
+              in: path
+              required: true
+              schema:
+                type: integer
+                minimum: 1
+              example: 1
+
           responses:
+            InvalidModel:
+              description: The model file cannot be used; the detail says what and where.
+              headers:
+                X-Request-Id:
+                  $ref: '#/components/headers/X-Request-Id'
+              content:
+                application/problem+json:
+                  schema:
+                    $ref: '#/components/schemas/InvalidModelProblem'
+                  example:
+                    type: https://vigil.dev/problems/invalid-model
+                    title: The model file cannot be used
+                    status: 422
+                    detail: 'tree 3: left_children has 31 entries, num_nodes says 33'
+                    instance: /v1/models
             BadRequest:
               description: |
                 The request was refused: the body is not JSON (`malformed-json`), or fields or query parameters
@@ -629,7 +1031,9 @@ enum OpenAPISpec {
                     detail: 'DELETE is not allowed here; allowed: POST'
                     instance: /v1/score
             Conflict:
-              description: This `transaction_id` was already scored with a different body.
+              description: |
+                The request conflicts with the stored state: this `transaction_id` was already scored with a
+                different body, or there is nothing to roll back to.
               headers:
                 X-Request-Id:
                   $ref: '#/components/headers/X-Request-Id'
@@ -1029,6 +1433,173 @@ enum OpenAPISpec {
                 scored_at:
                   $ref: '#/components/schemas/Timestamp'
 
+            ExplanationDocument:
+              description: An exact additive explanation in margin (log-odds) units.
+              type: object
+              additionalProperties: false
+              required: [transaction_id, model, bias, margin, probability, risk_score, decision, additivity_error, contributions, reasons]
+              properties:
+                transaction_id:
+                  $ref: '#/components/schemas/TransactionId'
+                model:
+                  type: object
+                  additionalProperties: false
+                  required: [name, version, sha256]
+                  properties:
+                    name: {type: string, minLength: 1}
+                    version: {type: string, minLength: 1}
+                    sha256: {type: string, pattern: '^[0-9a-f]{64}$'}
+                bias:
+                  description: The model's output before any feature is known (intercept, or expected tree value plus base score).
+                  type: number
+                margin:
+                  type: number
+                probability:
+                  $ref: '#/components/schemas/Score'
+                risk_score:
+                  $ref: '#/components/schemas/RiskScore'
+                decision:
+                  $ref: '#/components/schemas/Decision'
+                additivity_error:
+                  description: '|bias + Σ contributions − margin|, zero up to rounding.'
+                  type: number
+                  minimum: 0
+                contributions:
+                  description: One entry per model input, in the model's order.
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [feature, value, contribution]
+                    properties:
+                      feature: {type: string, minLength: 1}
+                      value: {type: [number, 'null']}
+                      contribution: {type: number}
+                reasons:
+                  type: array
+                  items:
+                    $ref: '#/components/schemas/Reason'
+
+            ModelName:
+              type: string
+              pattern: '^[a-z0-9][a-z0-9._-]{0,63}$'
+            ModelFormat:
+              type: string
+              enum: [vigil-logistic, xgboost-json, lightgbm-text]
+            ModelAlias:
+              type: string
+              enum: [champion, challenger]
+            AliasTarget:
+              type: object
+              additionalProperties: false
+              required: [name, version, set_by, set_at]
+              properties:
+                name: {$ref: '#/components/schemas/ModelName'}
+                version: {type: integer, minimum: 1}
+                set_by: {type: string}
+                set_at: {$ref: '#/components/schemas/Timestamp'}
+            ModelAliases:
+              type: object
+              additionalProperties: false
+              required: [champion, challenger]
+              properties:
+                champion:
+                  $ref: '#/components/schemas/AliasTarget'
+                challenger:
+                  anyOf: [{$ref: '#/components/schemas/AliasTarget'}, {type: 'null'}]
+            ModelVersion:
+              type: object
+              additionalProperties: false
+              required: [name, version, format, sha256, size_bytes, uploaded_by, uploaded_at, aliases, feature_names, details]
+              properties:
+                name: {$ref: '#/components/schemas/ModelName'}
+                version: {type: integer, minimum: 1}
+                format: {$ref: '#/components/schemas/ModelFormat'}
+                sha256: {type: string, pattern: '^[0-9a-f]{64}$'}
+                size_bytes: {type: integer, minimum: 1}
+                uploaded_by: {type: string}
+                uploaded_at: {$ref: '#/components/schemas/Timestamp'}
+                aliases:
+                  type: array
+                  items: {$ref: '#/components/schemas/ModelAlias'}
+                feature_names:
+                  type: array
+                  items: {type: string}
+                details:
+                  description: What the importer found (kind, objective, trees, depth, features).
+                  type: object
+            ModelVersionPage:
+              description: A version with its shadow agreement and evaluation.
+              type: object
+              additionalProperties: false
+              required: [name, version, format, sha256, size_bytes, uploaded_by, uploaded_at, aliases, feature_names, details, shadow, evaluation]
+              properties:
+                name: {$ref: '#/components/schemas/ModelName'}
+                version: {type: integer, minimum: 1}
+                format: {$ref: '#/components/schemas/ModelFormat'}
+                sha256: {type: string, pattern: '^[0-9a-f]{64}$'}
+                size_bytes: {type: integer, minimum: 1}
+                uploaded_by: {type: string}
+                uploaded_at: {$ref: '#/components/schemas/Timestamp'}
+                aliases:
+                  type: array
+                  items: {$ref: '#/components/schemas/ModelAlias'}
+                feature_names:
+                  type: array
+                  items: {type: string}
+                details:
+                  description: What the importer found (kind, objective, trees, depth, features).
+                  type: object
+                shadow:
+                  description: Agreement of this version's shadow decisions with the champion's, while it was challenger.
+                  type: object
+                  required: [scored, same_decision, agreement_rate, mean_absolute_score_difference, decisions]
+                  properties:
+                    scored: {type: integer, minimum: 0}
+                    same_decision: {type: integer, minimum: 0}
+                    agreement_rate: {type: [number, 'null']}
+                    mean_absolute_score_difference: {type: [number, 'null']}
+                    decisions:
+                      description: Champion decision → challenger decision → count.
+                      type: object
+                evaluation:
+                  type: object
+                  required: [labels_used, fraud, roc_auc, pr_auc, thresholds]
+                  properties:
+                    labels_used: {type: integer, minimum: 0}
+                    fraud: {type: integer, minimum: 0}
+                    roc_auc: {type: [number, 'null']}
+                    pr_auc: {type: [number, 'null']}
+                    thresholds:
+                      type: array
+                      items:
+                        type: object
+                        required: [decision, risk_score_at_least, flagged, precision, recall]
+                        properties:
+                          decision: {type: string}
+                          risk_score_at_least: {type: integer}
+                          flagged: {type: integer}
+                          precision: {type: [number, 'null']}
+                          recall: {type: [number, 'null']}
+            ModelList:
+              type: object
+              additionalProperties: false
+              required: [aliases, models]
+              properties:
+                aliases:
+                  $ref: '#/components/schemas/ModelAliases'
+                models:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [name, versions]
+                    properties:
+                      name: {$ref: '#/components/schemas/ModelName'}
+                      versions:
+                        type: array
+                        items: {$ref: '#/components/schemas/ModelVersion'}
+
             Features:
               description: The feature vector the model saw, name to value; null when the feature was missing.
               type: object
@@ -1196,6 +1767,7 @@ enum OpenAPISpec {
                     - https://vigil.dev/problems/not-found
                     - https://vigil.dev/problems/method-not-allowed
                     - https://vigil.dev/problems/conflict
+                    - https://vigil.dev/problems/invalid-model
                     - https://vigil.dev/problems/payload-too-large
                     - https://vigil.dev/problems/unsupported-media-type
                     - https://vigil.dev/problems/unsupported-encoding
@@ -1262,6 +1834,12 @@ enum OpenAPISpec {
                 - properties:
                     type: {const: https://vigil.dev/problems/conflict}
                     status: {const: 409}
+            InvalidModelProblem:
+              allOf:
+                - $ref: '#/components/schemas/Problem'
+                - properties:
+                    type: {const: https://vigil.dev/problems/invalid-model}
+                    status: {const: 422}
             PayloadTooLargeProblem:
               allOf:
                 - $ref: '#/components/schemas/Problem'

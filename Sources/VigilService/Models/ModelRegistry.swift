@@ -151,7 +151,7 @@ public final class ModelRegistry: Sendable {
         guard Self.isValidName(name) else {
             throw .validation([
                 FieldError(
-                    path: "name",
+                    path: "$.query.name",
                     message:
                         "must be 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, "
                         + "and not \"aliases\""
