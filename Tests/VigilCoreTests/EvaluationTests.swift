@@ -6,7 +6,7 @@ import Testing
 /// scikit-learn's own metrics on fixed score sets, written by scripts/fixtures/make_metric_fixtures.py.
 struct MetricFixture: Decodable {
     struct Threshold: Decodable {
-        var risk_score: Int
+        var riskScore: Int
         var flagged: Int
         var precision: Double?
         var recall: Double?
@@ -15,21 +15,23 @@ struct MetricFixture: Decodable {
     struct Case: Decodable {
         var name: String
         var scores: [Double]
-        var is_fraud: [Bool]
-        var roc_auc: Double?
-        var average_precision: Double?
+        var isFraud: [Bool]
+        var rocAuc: Double?
+        var averagePrecision: Double?
         var review: Threshold
         var decline: Threshold
     }
 
-    var review_at: Int
-    var decline_at: Int
+    var reviewAt: Int
+    var declineAt: Int
     var cases: [Case]
 
     static func load() throws -> MetricFixture {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("Fixtures/metrics/evaluation.json")
-        return try JSONDecoder().decode(MetricFixture.self, from: Data(contentsOf: url))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(MetricFixture.self, from: Data(contentsOf: url))
     }
 }
 
@@ -39,15 +41,15 @@ struct EvaluationTests {
     func parity() throws {
         let fixture = try MetricFixture.load()
         #expect(fixture.cases.count >= 5)
-        let policy = try DecisionPolicy(reviewAt: fixture.review_at, declineAt: fixture.decline_at)
+        let policy = try DecisionPolicy(reviewAt: fixture.reviewAt, declineAt: fixture.declineAt)
         for item in fixture.cases {
-            let evaluation = Evaluation(scores: item.scores, isFraud: item.is_fraud, policy: policy)
+            let evaluation = Evaluation(scores: item.scores, isFraud: item.isFraud, policy: policy)
             #expect(evaluation.labelled == item.scores.count)
-            #expect(evaluation.fraud == item.is_fraud.filter { $0 }.count)
-            #expect(Self.close(evaluation.rocAUC, item.roc_auc), "\(item.name) roc_auc")
-            #expect(Self.close(evaluation.averagePrecision, item.average_precision), "\(item.name) average precision")
+            #expect(evaluation.fraud == item.isFraud.filter { $0 }.count)
+            #expect(Self.close(evaluation.rocAUC, item.rocAuc), "\(item.name) rocAuc")
+            #expect(Self.close(evaluation.averagePrecision, item.averagePrecision), "\(item.name) average precision")
             for (quality, expected) in zip(evaluation.thresholds, [item.review, item.decline]) {
-                #expect(quality.riskScore == expected.risk_score)
+                #expect(quality.riskScore == expected.riskScore)
                 #expect(quality.flagged == expected.flagged, "\(item.name) \(quality.name) flagged")
                 #expect(Self.close(quality.precision, expected.precision), "\(item.name) \(quality.name) precision")
                 #expect(Self.close(quality.recall, expected.recall), "\(item.name) \(quality.name) recall")
