@@ -110,6 +110,7 @@ struct ModelRegistryTests {
         for index in 0..<5 {
             let answer = try await runtime.scoring.score(bytes: body("tx-\(index)"))
             #expect(answer.decision == .approve)
+            #expect(answer.shadowAgreed == false)
             #expect(!String(decoding: answer.json, as: UTF8.self).contains("paranoid"))
         }
         let agreement = try await runtime.registry.store.shadowAgreement(challenger.key)

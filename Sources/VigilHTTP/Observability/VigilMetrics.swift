@@ -8,6 +8,8 @@ public final class VigilMetrics: Sendable {
     private let decisions: [Decision: Counter]
     private let casesOpened: Counter
     private let replays: Counter
+    /// Challenger shadow decisions: [agreed with the champion, disagreed].
+    private let shadow: [Counter]
     private let commitBatchSize: ValueHistogram
     private let commitDuration: DurationHistogram
     private let commitFailures: Counter
@@ -44,6 +46,13 @@ public final class VigilMetrics: Sendable {
             descriptor: Self.descriptor("vigil_cases_opened_total", "Review cases opened"))
         replays = registry.makeCounter(
             descriptor: Self.descriptor("vigil_score_replays_total", "Score requests answered from a stored decision"))
+        shadow = ["true", "false"].map { agree in
+            registry.makeCounter(
+                descriptor: Self.descriptor(
+                    "vigil_challenger_decisions_total",
+                    "Payments the challenger scored in shadow, by whether its decision agreed with the champion's"),
+                labels: [("agree", agree)])
+        }
         commitBatchSize = registry.makeValueHistogram(
             descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
@@ -91,6 +100,8 @@ public final class VigilMetrics: Sendable {
     }
 
     public func recordReplay() { replays.increment() }
+
+    public func recordShadow(agreed: Bool) { shadow[agreed ? 0 : 1].increment() }
 
     public func recordCommit(batchSize: Int, seconds: Double, succeeded: Bool) {
         commitBatchSize.record(Double(batchSize))

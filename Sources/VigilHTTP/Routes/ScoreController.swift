@@ -16,6 +16,7 @@ struct ScoreController {
         let answer = try await scoring.score(transaction, explain: try Self.explainMode(request))
         if let decision = answer.decision {
             metrics.recordDecision(decision, openedCase: answer.openedCase)
+            if let agreed = answer.shadowAgreed { metrics.recordShadow(agreed: agreed) }
         } else {
             metrics.recordReplay()
         }

@@ -24,6 +24,8 @@ public struct ScoringService: Sendable {
         /// Nil on a replay: the stored answer was returned and nothing was decided now.
         public var decision: Decision?
         public var openedCase: Bool
+        /// Whether the challenger's shadow decision agreed with the champion's; nil without a challenger or on a replay.
+        public var shadowAgreed: Bool? = nil
 
         public var isReplay: Bool { decision == nil }
     }
@@ -72,7 +74,9 @@ public struct ScoringService: Sendable {
         }
         switch stored {
         case .inserted:
-            return Answer(json: answer, decision: outcome.decision, openedCase: openedCase != nil)
+            return Answer(
+                json: answer, decision: outcome.decision, openedCase: openedCase != nil,
+                shadowAgreed: shadow.map { $0.decision == outcome.decision })
         case .existing(let storedBody, let storedAnswer):
             guard storedBody == body else {
                 throw .conflict(
