@@ -11,7 +11,8 @@ let package = Package(
     name: "vigil",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "vigil", targets: ["vigil"])
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilCore", targets: ["VigilCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -86,7 +87,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VigilCoreTests", dependencies: ["VigilCore"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VigilServiceTests",

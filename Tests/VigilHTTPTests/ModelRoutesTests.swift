@@ -50,7 +50,10 @@ struct ModelRoutesTests {
             let cases: [(String, String, HTTPResponse.Status, String)] = [
                 ("/v1/models?format=vigil-logistic", logisticModelFile(weight: 1), .badRequest, "$.query.name"),
                 ("/v1/models?name=a&format=onnx", logisticModelFile(weight: 1), .badRequest, "$.query.format"),
-                ("/v1/models?name=Bad%20Name&format=vigil-logistic", logisticModelFile(weight: 1), .badRequest, "name"),
+                (
+                    "/v1/models?name=Bad%20Name&format=vigil-logistic", logisticModelFile(weight: 1), .badRequest,
+                    "lower-case"
+                ),
                 (
                     "/v1/models?name=a&format=vigil-logistic",
                     logisticModelFile(weight: 1, extraFeature: "velocity_1h"),
@@ -222,6 +225,125 @@ struct ModelRoutesTests {
                 let answer: String = row["answer"]
                 #expect(answer.contains(#""model":{"name":"\#(name)","version":"\#(version)"}"#))
             }
+        }
+    }
+}
+
+@Suite("XGBoost and LightGBM files through the API")
+struct TreeModelRouteTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("VigilCoreTests/Fixtures/trees")
+    static let features = [
+        "amount", "log_amount", "hour_of_day", "is_weekend", "card_merchant_country_mismatch", "channel_ecommerce",
+        "mcc_high_risk", "attributes.f01", "attributes.f02", "attributes.f03", "attributes.f04", "attributes.f05",
+        "attributes.f06",
+    ]
+
+    /// The default features (the seeded champion reads them) plus the fixtures' attributes.
+    static let configured = VigilConfig.defaultFeatures + Self.features.filter { $0.hasPrefix("attributes.") }
+
+    static func file(_ name: String) throws -> ByteBuffer {
+        ByteBuffer(bytes: try Data(contentsOf: fixtures.appendingPathComponent(name)))
+    }
+
+    static let transaction = transactionJSON(
+        "tx-tree",
+        [
+            "amount": "1250.5", "occurred_at": "\"2026-11-21T23:30:00Z\"", "card_country": "\"US\"",
+            "channel": "\"ecommerce\"",
+            "attributes": #"{"f01":0.3,"f02":-1.5,"f03":0,"f04":2.25,"f05":null,"f06":7}"#,
+        ])
+
+    @Test(
+        "library files are accepted as saved, decide as champion, and explain exactly",
+        arguments: [("xgb_binary_logistic.model.json", "xgboost-json"), ("lgb_binary.model.txt", "lightgbm-text")])
+    func champion(file: String, format: String) async throws {
+        let server = try await TestServer.make { $0.features = Self.configured }
+        let bytes = try Self.file(file)
+        // The expected score, computed by the importer and extractor directly.
+        let model: any ScoringModel =
+            format == "xgboost-json"
+            ? try TreeEnsembleImport.xgboost(json: Array(buffer: bytes), name: "gbm", version: "1")
+            : try TreeEnsembleImport.lightgbm(text: Array(buffer: bytes), name: "gbm", version: "1")
+        let transaction = try TransactionDecoder.decode(Array(Self.transaction.utf8)).get()
+        let extractor = try FeatureExtractor(
+            names: Self.configured, highRiskMerchantCategories: Set(VigilConfig().highRiskMerchantCategories))
+        let runner = try ModelRunner(model: model, extractor: extractor)
+        let expected = Explanation.logistic(model.margin(runner.inputs(from: extractor.extract(transaction))))
+
+        try await server.test { client in
+            let uploaded = try await client.execute(
+                uri: "/v1/models?name=gbm&format=\(format)", method: .post,
+                headers: server.headers(.admin, json: false),
+                body: bytes)
+            #expect(uploaded.status == .created)
+            let page = try object(uploaded.body)
+            #expect(page["feature_names"] as? [String] == Self.features)
+            let details = try #require(page["details"] as? [String: Any])
+            #expect(details["kind"] as? String == "tree ensemble")
+            #expect((details["trees"] as? Int ?? 0) > 0)
+            let promoted = try await client.execute(
+                uri: "/v1/models/gbm/versions/1/promote", method: .post, headers: server.headers(.admin),
+                body: ByteBuffer(string: #"{"alias":"champion"}"#))
+            #expect(promoted.status == .ok)
+
+            let scored = try await client.execute(
+                uri: "/v1/score?explain=true", method: .post, headers: server.headers(.scoring),
+                body: ByteBuffer(string: Self.transaction))
+            #expect(scored.status == .ok)
+            let answer = try object(scored.body)
+            // Within an ulp or two: Foundation's JSON parser does not always round the last digit correctly.
+            #expect(abs(try #require(answer["score"] as? Double) - expected) < 1e-15)
+            #expect((answer["model"] as? [String: Any])?["name"] as? String == "gbm")
+            #expect((answer["reasons"] as? [[String: Any]])?.isEmpty == false)
+
+            let explained = try await client.execute(
+                uri: "/v1/transactions/tx-tree/explanation", method: .get, headers: server.headers(.review))
+            let explanation = try object(explained.body)
+            let bias = try #require(explanation["bias"] as? Double)
+            let margin = try #require(explanation["margin"] as? Double)
+            let contributions = try #require(explanation["contributions"] as? [[String: Any]])
+            #expect(contributions.count == Self.features.count)
+            let sum = contributions.compactMap { $0["contribution"] as? Double }.reduce(bias, +)
+            #expect(abs(sum - margin) < 1e-9)
+            #expect(abs(try #require(explanation["probability"] as? Double) - expected) < 1e-6)
+            // attributes.f05 was null: a missing value, shown as null.
+            #expect(contributions.first { $0["feature"] as? String == "attributes.f05" }?["value"] is NSNull)
+        }
+    }
+
+    @Test(
+        "multiclass, ranking and categorical models are refused with what and where",
+        arguments: [
+            ("xgb_multiclass.model.json", "xgboost-json"), ("xgb_rank.model.json", "xgboost-json"),
+            ("lgb_multiclass.model.txt", "lightgbm-text"), ("lgb_categorical.model.txt", "lightgbm-text"),
+        ])
+    func refused(file: String, format: String) async throws {
+        let server = try await TestServer.make { $0.features = Self.configured }
+        try await server.test { client in
+            let response = try await client.execute(
+                uri: "/v1/models?name=bad&format=\(format)", method: .post,
+                headers: server.headers(.admin, json: false),
+                body: try Self.file(file))
+            #expect(response.status == .unprocessableContent)
+            let problem = try object(response.body)
+            #expect(problem["type"] as? String == "https://vigil.dev/problems/invalid-model")
+            #expect((problem["detail"] as? String)?.isEmpty == false)
+            let list = try await client.execute(uri: "/v1/models", method: .get, headers: server.headers(.admin))
+            #expect((try object(list.body)["models"] as? [[String: Any]])?.count == 1)
+        }
+    }
+
+    @Test("a tree model whose features the config does not produce is refused, listing them")
+    func missingFeatures() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            let response = try await client.execute(
+                uri: "/v1/models?name=gbm&format=xgboost-json", method: .post,
+                headers: server.headers(.admin, json: false), body: try Self.file("xgb_binary_logistic.model.json"))
+            #expect(response.status == .unprocessableContent)
+            let detail = try object(response.body)["detail"] as? String ?? ""
+            #expect(detail.contains("attributes.f01, attributes.f02"))
         }
     }
 }

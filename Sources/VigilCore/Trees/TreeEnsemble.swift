@@ -1,7 +1,7 @@
 /// A forest of binary decision trees in one flat, normalised form, whatever library trained it.
 ///
 /// Every tree's nodes sit in parallel arrays shared by all trees, numbered breadth-first from each tree's root, so a
-/// node's two children are adjacent (`rightChildren[n] == leftChildren[n] + 1`) and always come after it. One
+/// node's two children are adjacent (the one missing inputs go to first) and always come after it. One
 /// comparison rule serves every format: a present input `x` goes to the left child when `x < threshold` and to the
 /// right child otherwise. A missing input (`Double.nan`) goes to the default child; where `zeroIsMissing` is set, an
 /// input with `|x| ≤ TreeEnsemble.zeroThreshold` counts as missing too (LightGBM's `zero_as_missing`). The importers
@@ -19,7 +19,7 @@ public struct TreeEnsemble: Sendable {
     /// Most nodes in all trees together.
     public static let maximumNodeCount = 10_000_000
     /// LightGBM's `kZeroThreshold` (`1e-35f` widened to Double): inputs no larger in magnitude count as zero.
-    public static let zeroThreshold = Double(Float(1e-35))
+    public static let zeroThreshold: Double = 1.0000000180025095e-35
 
     /// How leaf values are added up into the margin.
     public enum LeafSum: Sendable, Equatable {
@@ -34,13 +34,19 @@ public struct TreeEnsemble: Sendable {
     /// A leaf has `-1` as both children; its `values` entry is its output. An internal node's `values` entry is
     /// ignored. Unreachable nodes (XGBoost's deleted nodes) are dropped.
     public struct Tree: Sendable, Equatable {
+        /// Per node: the left child's number, or -1 at a leaf.
         public var leftChildren: [Int]
+        /// Per node: the right child's number, or -1 at a leaf.
         public var rightChildren: [Int]
+        /// Per node: the input the split reads (ignored at leaves).
         public var features: [Int]
         /// A present input goes left when `x < threshold`; must not be NaN (±infinity is allowed).
         public var thresholds: [Double]
+        /// Per node: whether a missing input goes left.
         public var defaultLeft: [Bool]
+        /// Per node: whether `|x| ≤ TreeEnsemble.zeroThreshold` also counts as missing.
         public var zeroIsMissing: [Bool]
+        /// Per node: a leaf's output in margin units (ignored for internal nodes).
         public var values: [Double]
         /// How much training data reached each node (XGBoost `sum_hessian`, LightGBM `*_count`); finite, ≥ 0.
         public var covers: [Double]
@@ -72,8 +78,11 @@ public struct TreeEnsemble: Sendable {
         }
     }
 
+    /// Number of inputs a row has.
     public let featureCount: Int
+    /// The margin every row starts from (XGBoost's base score in margin space; 0 for LightGBM).
     public let baseMargin: Double
+    /// The precision leaf values are added up in.
     public let leafSum: LeafSum
     /// Index of each tree's root; tree `t` owns nodes `treeRoots[t] ..< treeRoots[t + 1]` (or to the end).
     public let treeRoots: [Int]
@@ -81,7 +90,7 @@ public struct TreeEnsemble: Sendable {
     public let treeDepths: [Int]
     /// Per node: the left child, or -1 at a leaf.
     public let leftChildren: [Int32]
-    /// Per node: the right child (`leftChildren + 1`), or -1 at a leaf.
+    /// Per node: the right child (`leftChildren ± 1`), or -1 at a leaf.
     public let rightChildren: [Int32]
     /// Per node: the input read by the split (0 at leaves).
     public let features: [Int32]
@@ -107,6 +116,8 @@ public struct TreeEnsemble: Sendable {
     let hasZeroMissing: Bool
     /// Σ expected value of every tree, in Double.
     let expectedSum: Double
+    /// TreeSHAP's constants by path length (see `makeSHAPCoefficients`).
+    let shapCoefficients: [Double]
 
     /// Validates and normalises trees: child indices in range, every node reached once from the root (no cycles or
     /// shared subtrees), depth at most `maximumDepth`, features in range, thresholds not NaN, finite leaf values and
@@ -128,7 +139,7 @@ public struct TreeEnsemble: Sendable {
         self.treeRoots = builder.roots
         self.treeDepths = builder.depths
         self.leftChildren = builder.left
-        self.rightChildren = builder.left.map { $0 < 0 ? -1 : $0 + 1 }
+        self.rightChildren = builder.right
         self.features = builder.features
         self.thresholds = builder.thresholds
         self.defaultLeft = builder.defaultLeft
@@ -141,6 +152,7 @@ public struct TreeEnsemble: Sendable {
         var expected = 0.0
         for root in builder.roots { expected += builder.values[root] }
         self.expectedSum = expected
+        self.shapCoefficients = Self.makeSHAPCoefficients(maxDepth: builder.depths.max() ?? 0)
         // Lockstep walks every tree of a group for the group's deepest path; worth it unless trees are uneven.
         var steps: [Int32] = []
         var lockstepWork = 0
@@ -166,21 +178,28 @@ public struct TreeEnsemble: Sendable {
     public var expectedMargin: Double { baseMargin + expectedSum }
 
     /// Trees walked side by side in the lockstep loop.
-    static let lockstepWidth = 4
+    static let lockstepWidth = 8
 }
 
-/// One node of the hot loops: 16 bytes.
+/// One node of the hot loops: 16 bytes, addressed by byte offset (index × 16) so a step needs no shifts.
 ///
-/// `child` is the left child (the right one follows it); a leaf points to itself and has a NaN threshold, so a step
-/// from a leaf stays on it. `bits` holds the feature index and the flags.
+/// The walks read a doubled row, `[x₀ … xₙ₋₁, −x₀ … −xₙ₋₁]`. A node's first child is the one missing inputs go to;
+/// a present input takes the second child when `row[feature] ≥ threshold`, with the feature and threshold chosen at
+/// build time so that this is the split's own test (see `TreeEnsemble.Builder`). A NaN compares false and so stays
+/// on the first child, without a test of its own. A leaf's child is itself and its threshold NaN, so a step from a
+/// leaf stays on it (the lockstep walk relies on this).
 struct PackedNode: Sendable {
     var threshold: Double
-    var child: Int32
+    /// Byte offset of the first (default) child; the second child follows it.
+    var childOffset: Int32
+    /// Bits 0–29: byte offset of the split's input in the doubled row; bit 30: |x| ≤ zeroThreshold is missing too.
     var bits: UInt32
 
-    static let defaultRightBit: UInt32 = 1 << 31
     static let zeroMissingBit: UInt32 = 1 << 30
     static let featureMask: UInt32 = (1 << 30) - 1
+    static let stride = 16
+
+    var childIndex: Int { Int(childOffset) >> 4 }
 }
 
 extension TreeEnsemble {
@@ -191,6 +210,9 @@ extension TreeEnsemble {
         var roots: [Int] = []
         var depths: [Int] = []
         var left: [Int32] = []
+        var right: [Int32] = []
+        /// Per node: the default child, which the other child follows; -1 at a leaf.
+        var first: [Int32] = []
         var features: [Int32] = []
         var thresholds: [Double] = []
         var defaultLeft: [Bool] = []
@@ -256,11 +278,13 @@ extension TreeEnsemble {
                 for (side, child) in [("left", l), ("right", r)] {
                     guard child >= 0 && child < count else {
                         if child == -1 {
-                            throw .invalid("\(place) \(name(node)): has a \(side == "left" ? "right" : "left") child "
-                                + "but no \(side) child")
+                            throw .invalid(
+                                "\(place) \(name(node)): has a \(side == "left" ? "right" : "left") child "
+                                    + "but no \(side) child")
                         }
                         throw .invalid(
-                            "\(place) \(name(node)): \(side) child \(child) is out of range (the tree has \(count) nodes)")
+                            "\(place) \(name(node)): \(side) child \(child) is out of range (the tree has \(count) nodes)"
+                        )
                     }
                     guard !seen[child] else {
                         throw .invalid(
@@ -278,10 +302,14 @@ extension TreeEnsemble {
                         "\(place) \(name(node)): feature index \(feature) is out of range (the model has "
                             + "\(featureCount) features)")
                 }
-                guard !tree.thresholds[node].isNaN else { throw .invalid("\(place) \(name(node)): the threshold is NaN") }
-                order.append(l)
+                guard !tree.thresholds[node].isNaN else {
+                    throw .invalid("\(place) \(name(node)): the threshold is NaN")
+                }
+                // The child missing inputs go to comes first (see PackedNode).
+                let defaultFirst = tree.defaultLeft[node]
+                order.append(defaultFirst ? l : r)
                 depthOf.append(depth + 1)
-                order.append(r)
+                order.append(defaultFirst ? r : l)
                 depthOf.append(depth + 1)
             }
             for node in order {
@@ -294,7 +322,8 @@ extension TreeEnsemble {
                 throw .invalid("\(place): the root's cover is 0, so the tree's expected value is undefined")
             }
 
-            // Emit in breadth-first order: the children of order[k] are order[c], order[c + 1] for increasing c.
+            // Emit in breadth-first order: the children of order[k] are order[c], order[c + 1] for increasing c, the
+            // default child first.
             let base = left.count
             var newNumber = [Int](repeating: -1, count: count)
             for (position, node) in order.enumerated() { newNumber[node] = base + position }
@@ -303,41 +332,54 @@ extension TreeEnsemble {
             for (position, node) in order.enumerated() {
                 let me = base + position
                 let isLeaf = tree.leftChildren[node] == -1
-                let parentCover: Double
-                if position == 0 {
-                    fractions.append(1)
-                } else {
-                    parentCover = 0  // set below from the parent
-                    _ = parentCover
-                    fractions.append(0)
-                }
+                fractions.append(position == 0 ? 1 : 0)  // set below from the parent's cover
                 covers.append(tree.covers[node])
                 if isLeaf {
                     left.append(-1)
+                    right.append(-1)
+                    first.append(-1)
                     features.append(0)
                     thresholds.append(.nan)
                     defaultLeft.append(false)
                     zeroIsMissing.append(false)
                     values.append(tree.values[node])
-                    packed.append(PackedNode(threshold: .nan, child: Int32(me), bits: 0))
+                    packed.append(PackedNode(threshold: .nan, childOffset: Int32(me * PackedNode.stride), bits: 0))
                 } else {
-                    let child = newNumber[tree.leftChildren[node]]
+                    let leftChild = newNumber[tree.leftChildren[node]]
+                    let rightChild = newNumber[tree.rightChildren[node]]
+                    let defaultChild = tree.defaultLeft[node] ? leftChild : rightChild
                     let feature = tree.features[node]
-                    left.append(Int32(child))
+                    left.append(Int32(leftChild))
+                    right.append(Int32(rightChild))
+                    first.append(Int32(defaultChild))
                     features.append(Int32(feature))
                     thresholds.append(tree.thresholds[node])
                     defaultLeft.append(tree.defaultLeft[node])
                     zeroIsMissing.append(tree.zeroIsMissing[node])
                     values.append(0)
-                    var bits = UInt32(feature)
-                    if !tree.defaultLeft[node] { bits |= PackedNode.defaultRightBit }
+                    // Present inputs take the second child when x ≥ t (default left: the second is the right child) or
+                    // when x < t, i.e. −x ≥ (−t).nextUp (default right: the second is the left child), read from the
+                    // negated half of the row. A NaN compares false, so it stays on the first, default, child.
+                    let threshold = tree.thresholds[node]
+                    let packedThreshold: Double
+                    var bits: UInt32
+                    if tree.defaultLeft[node] {
+                        packedThreshold = threshold
+                        bits = UInt32(feature * MemoryLayout<Double>.stride)
+                    } else {
+                        packedThreshold = threshold == -.infinity ? .nan : (-threshold).nextUp  // NaN: never below −∞
+                        bits = UInt32((featureCount + feature) * MemoryLayout<Double>.stride)
+                    }
                     if tree.zeroIsMissing[node] { bits |= PackedNode.zeroMissingBit }
-                    packed.append(PackedNode(threshold: tree.thresholds[node], child: Int32(child), bits: bits))
+                    packed.append(
+                        PackedNode(
+                            threshold: packedThreshold, childOffset: Int32(defaultChild * PackedNode.stride),
+                            bits: bits))
                 }
             }
             // Zero fractions, then expected values bottom-up (children always follow their parent).
-            for me in base..<left.count where left[me] >= 0 {
-                let l = Int(left[me])
+            for me in base..<left.count where first[me] >= 0 {
+                let l = Int(first[me])
                 let parent = covers[me]
                 fractions[l] = parent > 0 ? covers[l] / parent : 0
                 fractions[l + 1] = parent > 0 ? covers[l + 1] / parent : 0
@@ -346,7 +388,7 @@ extension TreeEnsemble {
             reach[0] = 1
             var meanDepth = 0.0
             for me in base..<left.count {
-                let l = Int(left[me])
+                let l = Int(first[me])
                 if l >= 0 {
                     reach[l - base] = reach[me - base] * fractions[l]
                     reach[l + 1 - base] = reach[me - base] * fractions[l + 1]
@@ -355,8 +397,8 @@ extension TreeEnsemble {
                 }
             }
             meanPathSum += min(meanDepth, Double(maxDepth))
-            for me in (base..<left.count).reversed() where left[me] >= 0 {
-                let l = Int(left[me])
+            for me in (base..<left.count).reversed() where first[me] >= 0 {
+                let l = Int(first[me])
                 let expected = fractions[l] * values[l] + fractions[l + 1] * values[l + 1]
                 guard expected.isFinite else {
                     throw .invalid("\(place): the expected value overflows (covers or leaf values too large)")

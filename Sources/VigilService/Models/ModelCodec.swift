@@ -33,8 +33,12 @@ public enum ModelCodec {
                 writer.int(model.featureNames.count)
                 writer.objectEnd()
                 return Decoded(model: model, details: String(decoding: writer.bytes, as: UTF8.self))
-            case .xgboostJSON, .lightgbmText:
-                throw ServiceError.invalidModel("\(format.rawValue) models are not importable yet")
+            case .xgboostJSON:
+                let model = try TreeEnsembleImport.xgboost(json: file, name: name, version: version)
+                return Decoded(model: model, details: details(of: model))
+            case .lightgbmText:
+                let model = try TreeEnsembleImport.lightgbm(text: file, name: name, version: version)
+                return Decoded(model: model, details: details(of: model))
             }
         } catch let error as ServiceError {
             throw error
@@ -53,5 +57,30 @@ public enum ModelCodec {
         if head.contains("vigil-logistic/") { return .vigilLogistic }
         if head.hasPrefix("tree\n") || head.contains("\nversion=v") { return .lightgbmText }
         return .xgboostJSON
+    }
+
+    private static func details(of model: TreeEnsembleModel) -> String {
+        var writer = JSONWriter()
+        writer.objectStart()
+        writer.key("kind")
+        writer.string("tree ensemble")
+        writer.key("library")
+        writer.string(model.metadata.library)
+        writer.key("library_version")
+        writer.string(model.metadata.libraryVersion)
+        writer.key("objective")
+        writer.string(model.metadata.objective)
+        writer.key("trees")
+        writer.int(model.metadata.treeCount)
+        writer.key("max_depth")
+        writer.int(model.metadata.maxDepth)
+        writer.key("nodes")
+        writer.int(model.metadata.nodeCount)
+        writer.key("features")
+        writer.int(model.featureNames.count)
+        writer.key("base_margin")
+        writer.number(model.metadata.baseMargin)
+        writer.objectEnd()
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 }
