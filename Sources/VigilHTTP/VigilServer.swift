@@ -14,7 +14,9 @@ public enum VigilServer {
         ("/v1/transactions/{id}/explanation", [.get, .head]), ("/v1/models", [.get, .head, .post]),
         ("/v1/models/{name}/versions/{version}", [.get, .head]),
         ("/v1/models/{name}/versions/{version}/promote", [.post]), ("/v1/models/aliases/{alias}/rollback", [.post]),
-        ("/v1/models/aliases/challenger", [.delete]),
+        ("/v1/models/aliases/challenger", [.delete]), ("/v1/cases/next", [.get, .head]),
+        ("/v1/cases/{id}/claim", [.post]), ("/v1/cases/{id}/release", [.post]),
+        ("/v1/transactions/{id}/labels", [.get, .head, .post]), ("/v1/audit", [.get, .head]),
     ])
 
     /// The routes, their roles and the middleware, in one place.
@@ -29,6 +31,7 @@ public enum VigilServer {
         let score = ScoreController(
             scoring: runtime.scoring, metrics: metrics, maxBodyBytes: runtime.config.maxBodyBytes)
         let read = ReadController(reader: runtime.reader)
+        let review = ReviewController(review: runtime.review, maxBodyBytes: runtime.config.maxBodyBytes)
         let explain = ExplainController(
             explainer: runtime.explainer, scoring: runtime.scoring, maxBodyBytes: runtime.config.maxBodyBytes)
         let models = ModelsController(
@@ -46,6 +49,13 @@ public enum VigilServer {
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring, .review, .admin]))
             .get("{id}", use: read.transaction)
             .get("{id}/explanation", use: explain.stored)
+            .get("{id}/labels", use: review.labels)
+        router.group("/v1/transactions")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
+            .post("{id}/labels", use: review.label)
+        router.group("/v1/audit")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
+            .get(use: review.audit)
         router.group("/v1/explain")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring]))
             .post(use: explain.whatIf)
@@ -60,7 +70,10 @@ public enum VigilServer {
         router.group("/v1/cases")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
             .get(use: read.cases)
+            .get("next", use: review.next)
             .get("{id}", use: read.caseDetail)
+            .post("{id}/claim", use: review.claim)
+            .post("{id}/release", use: review.release)
 
         return router
     }

@@ -15,6 +15,7 @@ public struct VigilRuntime: Sendable {
     public let registry: ModelRegistry
     public let scoring: ScoringService
     public let reader: RecordReader
+    public let review: ReviewService
     public let explainer: Explainer
     public let models: ModelPages
 
@@ -41,8 +42,11 @@ public struct VigilRuntime: Sendable {
         return VigilRuntime(
             config: config, database: database, writer: writer, store: store, keys: keys,
             authenticator: authenticator, registry: registry,
-            scoring: ScoringService(registry: registry, store: store, clock: clock),
-            reader: RecordReader(store: store), explainer: Explainer(registry: registry, store: store),
+            scoring: ScoringService(registry: registry, store: store, clock: clock, review: config.reviewPolicy),
+            reader: RecordReader(store: store, clock: clock),
+            review: ReviewService(
+                store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy),
+            explainer: Explainer(registry: registry, store: store),
             models: ModelPages(registry: registry, labels: LabelStore(database: database)))
     }
 

@@ -56,3 +56,53 @@ public enum AuditLog {
         }
     }
 }
+
+/// Which audit entries to list: newest first, filtered, keyset-paginated by id.
+public struct AuditQuery: Sendable, Equatable {
+    public var entityType: String?
+    public var entityID: String?
+    public var actor: String?
+    public var action: String?
+    public var fromMicros: Int64?
+    public var beforeMicros: Int64?
+    public var limit: Int
+    /// Entries with an id below this one (the cursor).
+    public var beforeID: Int64?
+
+    public init(limit: Int = 50) {
+        self.limit = limit
+    }
+}
+
+extension AuditLog {
+    /// A page of entries, newest first, and the id to continue below (nil at the end).
+    public static func entries(_ query: AuditQuery, in database: VigilDatabase) async throws -> (
+        [AuditEntry], next: Int64?
+    ) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        let filters: [(String, (any DatabaseValueConvertible)?)] = [
+            ("entity_type = ?", query.entityType), ("entity_id = ?", query.entityID), ("actor = ?", query.actor),
+            ("action = ?", query.action), ("at >= ?", query.fromMicros), ("at < ?", query.beforeMicros),
+            ("id < ?", query.beforeID),
+        ]
+        for (condition, value) in filters {
+            guard let value else { continue }
+            conditions.append(condition)
+            _ = arguments.append(contentsOf: [value])
+        }
+        let limit = max(1, query.limit)
+        _ = arguments.append(contentsOf: [limit + 1])
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM audit_log \(whereClause) ORDER BY id DESC LIMIT ?"
+        let rows = try await database.pool.read { [arguments] db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map {
+                AuditEntry(
+                    id: $0["id"], atMicros: $0["at"], actor: $0["actor"], action: $0["action"],
+                    entityType: $0["entity_type"], entityID: $0["entity_id"], before: $0["before"], after: $0["after"])
+            }
+        }
+        let items = Array(rows.prefix(limit))
+        return (items, rows.count > limit ? items.last?.id : nil)
+    }
+}

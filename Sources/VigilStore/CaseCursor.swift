@@ -4,12 +4,15 @@ import Foundation
 public enum CaseCursor: Sendable, Equatable {
     case newest(createdAtMicros: Int64, caseID: String)
     case risk(score: Double, createdAtMicros: Int64, caseID: String)
+    case priority(priority: Double, createdAtMicros: Int64, caseID: String)
 
     /// The position just after `item` in `order`.
     public init(after item: StoredCase, order: CaseQuery.Order) {
         switch order {
         case .newest: self = .newest(createdAtMicros: item.createdAtMicros, caseID: item.caseID)
         case .risk: self = .risk(score: item.score, createdAtMicros: item.createdAtMicros, caseID: item.caseID)
+        case .priority:
+            self = .priority(priority: item.priority, createdAtMicros: item.createdAtMicros, caseID: item.caseID)
         }
     }
 
@@ -17,6 +20,7 @@ public enum CaseCursor: Sendable, Equatable {
         switch self {
         case .newest: .newest
         case .risk: .risk
+        case .priority: .priority
         }
     }
 
@@ -27,6 +31,8 @@ public enum CaseCursor: Sendable, Equatable {
         case .newest(let created, let caseID): plain = "n:\(created):\(caseID)"
         case .risk(let score, let created, let caseID):
             plain = "r:\(String(score.bitPattern, radix: 16)):\(created):\(caseID)"
+        case .priority(let priority, let created, let caseID):
+            plain = "p:\(String(priority.bitPattern, radix: 16)):\(created):\(caseID)"
         }
         return Data(plain.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -55,6 +61,13 @@ public enum CaseCursor: Sendable, Equatable {
             let score = Double(bitPattern: bits)
             guard score.isFinite else { return nil }
             self = .risk(score: score, createdAtMicros: created, caseID: parts[3])
+        case "p":
+            guard parts.count == 4, let bits = UInt64(parts[1], radix: 16), let created = Int64(parts[2]),
+                !parts[3].isEmpty
+            else { return nil }
+            let priority = Double(bitPattern: bits)
+            guard priority.isFinite else { return nil }
+            self = .priority(priority: priority, createdAtMicros: created, caseID: parts[3])
         default:
             return nil
         }

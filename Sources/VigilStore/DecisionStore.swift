@@ -57,11 +57,27 @@ public struct StoredCase: Sendable, Equatable {
     public var currency: String
     public var createdAtMicros: Int64
     public var closedAtMicros: Int64?
+    public var priority: Double
+    public var source: CaseSource
+    public var ruleID: String?
+    /// Who holds the case, while the lease runs.
+    public var assignee: String?
+    public var leaseExpiresAtMicros: Int64?
+    /// The label that closed it.
+    public var verdict: String?
 
     public init(
         caseID: String, transactionID: String, status: CaseStatus, reason: String, score: Double, riskScore: Int,
-        amount: Double, currency: String, createdAtMicros: Int64, closedAtMicros: Int64?
+        amount: Double, currency: String, createdAtMicros: Int64, closedAtMicros: Int64?, priority: Double = 0,
+        source: CaseSource = .model, ruleID: String? = nil, assignee: String? = nil,
+        leaseExpiresAtMicros: Int64? = nil, verdict: String? = nil
     ) {
+        self.priority = priority
+        self.source = source
+        self.ruleID = ruleID
+        self.assignee = assignee
+        self.leaseExpiresAtMicros = leaseExpiresAtMicros
+        self.verdict = verdict
         self.caseID = caseID
         self.transactionID = transactionID
         self.status = status
@@ -86,6 +102,8 @@ public struct CaseQuery: Sendable, Equatable {
     }
 
     public enum Order: String, Sendable, CaseIterable {
+        /// Highest priority first (the order `GET /v1/cases/next` claims in), oldest first among equals.
+        case priority
         /// Most recently opened first.
         case newest
         /// Highest score first.
@@ -96,12 +114,25 @@ public struct CaseQuery: Sendable, Equatable {
     public var order: Order
     public var limit: Int
     public var after: CaseCursor?
+    /// Held by this reviewer (a live lease); `""` for cases nobody holds.
+    public var assignee: String?
+    public var source: CaseSource?
+    public var ruleID: String?
+    public var minimumAmount: Double?
+    public var createdFromMicros: Int64?
+    public var createdBeforeMicros: Int64?
+    /// The time leases are judged at (a lease that ran out holds nothing).
+    public var nowMicros: Int64
 
-    public init(status: StatusFilter = .open, order: Order = .newest, limit: Int = 50, after: CaseCursor? = nil) {
+    public init(
+        status: StatusFilter = .open, order: Order = .priority, limit: Int = 50, after: CaseCursor? = nil,
+        nowMicros: Int64 = 0
+    ) {
         self.status = status
         self.order = order
         self.limit = limit
         self.after = after
+        self.nowMicros = nowMicros
     }
 }
 

@@ -150,8 +150,9 @@ public final class GroupCommitWriter: Sendable {
             insertCase = try db.cachedStatement(
                 sql: """
                     INSERT INTO cases (
-                        case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at)
-                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?)
+                        case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at,
+                        priority, source)
+                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             selectExisting = try db.cachedStatement(
                 sql: "SELECT body, answer FROM transactions WHERE transaction_id = ?")
@@ -174,7 +175,7 @@ public final class GroupCommitWriter: Sendable {
         if let openedCase = record.openedCase {
             try statements.insertCase.execute(arguments: [
                 openedCase.caseID, record.transactionID, openedCase.reason, record.score, record.riskScore,
-                record.amount, record.currency, record.scoredAtMicros,
+                record.amount, record.currency, record.scoredAtMicros, openedCase.priority, openedCase.source.rawValue,
             ])
         }
         return .inserted

@@ -92,3 +92,14 @@ public struct LabelStore: Sendable {
             """
     }()
 }
+
+extension LabelStore {
+    /// The effective label of a history: the most authoritative source, the latest `labeled_at` among equals.
+    public static func effective(_ labels: [StoredLabel]) -> StoredLabel? {
+        labels.max { lhs, rhs in
+            if lhs.source.rank != rhs.source.rank { return lhs.source.rank < rhs.source.rank }
+            if lhs.labeledAtMicros != rhs.labeledAtMicros { return lhs.labeledAtMicros < rhs.labeledAtMicros }
+            return lhs.id < rhs.id
+        }
+    }
+}

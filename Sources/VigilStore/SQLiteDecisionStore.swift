@@ -52,8 +52,38 @@ public final class SQLiteDecisionStore: DecisionStore {
             conditions.append("status = ?")
             _ = arguments.append(contentsOf: [query.status.rawValue])
         }
+        if let assignee = query.assignee {
+            if assignee.isEmpty {
+                conditions.append("(assignee IS NULL OR lease_expires_at <= ?)")
+                _ = arguments.append(contentsOf: [query.nowMicros])
+            } else {
+                conditions.append("assignee = ? AND lease_expires_at > ?")
+                _ = arguments.append(contentsOf: [assignee, query.nowMicros])
+            }
+        }
+        if let source = query.source {
+            conditions.append("source = ?")
+            _ = arguments.append(contentsOf: [source.rawValue])
+        }
+        if let ruleID = query.ruleID {
+            conditions.append("rule_id = ?")
+            _ = arguments.append(contentsOf: [ruleID])
+        }
+        if let minimum = query.minimumAmount {
+            conditions.append("amount >= ?")
+            _ = arguments.append(contentsOf: [minimum])
+        }
+        if let from = query.createdFromMicros {
+            conditions.append("created_at >= ?")
+            _ = arguments.append(contentsOf: [from])
+        }
+        if let before = query.createdBeforeMicros {
+            conditions.append("created_at < ?")
+            _ = arguments.append(contentsOf: [before])
+        }
         let orderBy: String
         switch query.order {
+        case .priority: orderBy = "priority DESC, created_at, case_id"
         case .newest: orderBy = "created_at DESC, case_id DESC"
         case .risk: orderBy = "score DESC, created_at DESC, case_id DESC"
         }
@@ -66,6 +96,10 @@ public final class SQLiteDecisionStore: DecisionStore {
             conditions.append(
                 "(score < ? OR (score = ? AND (created_at < ? OR (created_at = ? AND case_id < ?))))")
             _ = arguments.append(contentsOf: [score, score, created, created, caseID])
+        case .priority(let priority, let created, let caseID)?:
+            conditions.append(
+                "(priority < ? OR (priority = ? AND (created_at > ? OR (created_at = ? AND case_id > ?))))")
+            _ = arguments.append(contentsOf: [priority, priority, created, created, caseID])
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = max(1, query.limit)
@@ -84,6 +118,8 @@ public final class SQLiteDecisionStore: DecisionStore {
             caseID: row["case_id"], transactionID: row["transaction_id"],
             status: CaseStatus(rawValue: row["status"]) ?? .open, reason: row["reason"], score: row["score"],
             riskScore: row["risk_score"], amount: row["amount"], currency: row["currency"],
-            createdAtMicros: row["created_at"], closedAtMicros: row["closed_at"])
+            createdAtMicros: row["created_at"], closedAtMicros: row["closed_at"], priority: row["priority"],
+            source: CaseSource(rawValue: row["source"]) ?? .model, ruleID: row["rule_id"], assignee: row["assignee"],
+            leaseExpiresAtMicros: row["lease_expires_at"], verdict: row["verdict"])
     }
 }

@@ -63,14 +63,29 @@ public struct ShadowRecord: Sendable, Equatable {
     }
 }
 
+/// Where a review case came from.
+public enum CaseSource: String, Sendable, CaseIterable {
+    /// The model's score reached the review threshold.
+    case model
+    /// An approved payment drawn into the exploration sample, to measure what approvals miss.
+    case sample
+    /// A rule with action `review` matched.
+    case rule
+}
+
 /// A review case opened together with a decision.
 public struct NewCase: Sendable, Equatable {
     public var caseID: String
     public var reason: String
+    /// Queue order: higher first (expected loss = probability × amount by default).
+    public var priority: Double
+    public var source: CaseSource
 
-    public init(caseID: String, reason: String) {
+    public init(caseID: String, reason: String, priority: Double = 0, source: CaseSource = .model) {
         self.caseID = caseID
         self.reason = reason
+        self.priority = priority
+        self.source = source
     }
 }
 

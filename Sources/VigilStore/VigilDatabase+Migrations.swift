@@ -139,6 +139,27 @@ extension VigilDatabase {
                         WHERE challenger_name IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("0003-review-queue") { db in
+            try db.execute(
+                sql: """
+                    -- The queue: priority (expected loss by default), where the case came from, who holds it.
+                    ALTER TABLE cases ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+                    UPDATE cases SET priority = score * amount;
+                    ALTER TABLE cases ADD COLUMN source TEXT NOT NULL DEFAULT 'model'
+                        CHECK (source IN ('model', 'sample', 'rule'));
+                    ALTER TABLE cases ADD COLUMN rule_id TEXT;
+                    ALTER TABLE cases ADD COLUMN assignee TEXT;
+                    ALTER TABLE cases ADD COLUMN lease_expires_at INTEGER;
+                    ALTER TABLE cases ADD COLUMN verdict TEXT;
+                    CREATE INDEX cases_queue ON cases(status, priority DESC, created_at, case_id);
+                    -- Idempotency-Key of POST /v1/transactions/{id}/labels, per caller.
+                    ALTER TABLE labels ADD COLUMN idempotency_key TEXT;
+                    ALTER TABLE labels ADD COLUMN request_sha256 TEXT;
+                    CREATE UNIQUE INDEX labels_by_idempotency_key ON labels(recorded_by, idempotency_key)
+                        WHERE idempotency_key IS NOT NULL;
+                    CREATE INDEX audit_log_by_time ON audit_log(at, id);
+                    """)
+        }
         return migrator
     }()
 }

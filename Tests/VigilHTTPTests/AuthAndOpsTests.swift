@@ -29,6 +29,13 @@ struct AuthAndOpsTests {
         // Nothing to roll back to on a new server: the role check passes and the answer is a conflict.
         (.post, "/v1/models/aliases/champion/rollback", [.admin], nil, .conflict),
         (.delete, "/v1/models/aliases/challenger", [.admin], nil, .ok),
+        (.get, "/v1/cases/next", [.review], nil, .ok),
+        (.post, "/v1/cases/CASE/claim", [.review], nil, .ok),
+        // Not held by the caller: the role check passes and the answer is a conflict.
+        (.post, "/v1/cases/CASE/release", [.review], nil, .conflict),
+        (.post, "/v1/transactions/tx-auth/labels", [.review], #"{"label":"fraud","source":"review"}"#, .created),
+        (.get, "/v1/transactions/tx-auth/labels", [.scoring, .review, .admin], nil, .ok),
+        (.get, "/v1/audit", [.review, .admin], nil, .ok),
     ]
 
     @Test("no key or an unknown key is 401, a wrong role 403, a right role passes", arguments: routes)

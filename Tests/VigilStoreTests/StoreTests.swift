@@ -20,7 +20,7 @@ func record(_ id: String, score: Double = 0.5, caseID: String? = nil, createdAt:
         features: "{}", score: score, riskScore: Int(score * 100), decision: caseID == nil ? "approve" : "review",
         modelName: "m", modelVersion: "1", modelSHA256: "00", answer: "{\"transaction_id\":\"\(id)\"}",
         scoredAtMicros: createdAt,
-        openedCase: caseID.map { NewCase(caseID: $0, reason: "review") })
+        openedCase: caseID.map { NewCase(caseID: $0, reason: "review", priority: score * 100) })
 }
 
 @Suite("SQLite store")
@@ -31,7 +31,9 @@ struct StoreTests {
         // SQLite was switched to multi-thread mode without memory statistics before its first use
         #expect(VigilDatabase.sqliteConfiguration == 0)
         #expect(
-            try database.appliedMigrations() == ["0001-transactions-cases-keys", "0002-model-registry-audit-labels"])
+            try database.appliedMigrations() == [
+                "0001-transactions-cases-keys", "0002-model-registry-audit-labels", "0003-review-queue",
+            ])
         let (mode, level) = try database.pool.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
@@ -144,6 +146,8 @@ struct StoreTests {
                 #expect(seen.map(\.createdAtMicros) == seen.map(\.createdAtMicros).sorted(by: >))
             case .risk:
                 #expect(seen.map(\.score) == seen.map(\.score).sorted(by: >))
+            case .priority:
+                #expect(seen.map(\.priority) == seen.map(\.priority).sorted(by: >))
             }
         }
         #expect(try await store.cases(CaseQuery(status: .closed)).items.isEmpty)

@@ -56,7 +56,45 @@ struct ReadController {
                 if let order = CaseQuery.Order(rawValue: String(value)) {
                     query.order = order
                 } else {
-                    errors.append(FieldError(path: path, message: "must be newest or risk"))
+                    errors.append(FieldError(path: path, message: "must be priority, newest or risk"))
+                }
+            case "assignee":
+                let text = String(value)
+                if text.utf8.count <= 128 {
+                    query.assignee = text == "none" ? "" : text
+                } else {
+                    errors.append(
+                        FieldError(path: path, message: "must be a reviewer name (at most 128 bytes) or none"))
+                }
+            case "source":
+                if let source = CaseSource(rawValue: String(value)) {
+                    query.source = source
+                } else {
+                    errors.append(FieldError(path: path, message: "must be model, sample or rule"))
+                }
+            case "rule":
+                let text = String(value)
+                if (1...128).contains(text.utf8.count) {
+                    query.ruleID = text
+                } else {
+                    errors.append(FieldError(path: path, message: "must be a rule id of 1 to 128 bytes"))
+                }
+            case "min_amount":
+                if let amount = Double(String(value)), amount.isFinite, amount >= 0 {
+                    query.minimumAmount = amount
+                } else {
+                    errors.append(FieldError(path: path, message: "must be a number at or above 0"))
+                }
+            case "created_from", "created_before":
+                if case .success(let micros) = RFC3339.parse(String(value)) {
+                    if key == "created_from" {
+                        query.createdFromMicros = micros
+                    } else {
+                        query.createdBeforeMicros = micros
+                    }
+                } else {
+                    errors.append(
+                        FieldError(path: path, message: "must be an RFC 3339 time such as 2026-11-22T10:00:00Z"))
                 }
             case "limit":
                 if let limit = Int(value), (1...RecordReader.maxPageSize).contains(limit) {
@@ -69,7 +107,11 @@ struct ReadController {
                 cursorToken = String(value)
             default:
                 errors.append(
-                    FieldError(path: path, message: "unknown query parameter; known: status, order, limit, cursor"))
+                    FieldError(
+                        path: path,
+                        message:
+                            "unknown query parameter; known: status, order, assignee, source, rule, min_amount, "
+                            + "created_from, created_before, limit, cursor"))
             }
         }
         if let cursorToken {

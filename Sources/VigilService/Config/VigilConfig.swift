@@ -20,6 +20,9 @@ import VigilStore
 /// - `decision.review_at` · `VIGIL_DECISION_REVIEW_AT` · `40`
 /// - `decision.decline_at` · `VIGIL_DECISION_DECLINE_AT` · `80`
 /// - `reasons.count` · `VIGIL_REASONS_COUNT` · `3`
+/// - `review.priority` · `VIGIL_REVIEW_PRIORITY` · `expected_loss` (probability × amount; or `score`, `amount`)
+/// - `review.sample_rate` · `VIGIL_REVIEW_SAMPLE_RATE` · `0.005` (share of approvals that also open a `sample` case)
+/// - `review.lease_seconds` · `VIGIL_REVIEW_LEASE_SECONDS` · `900` (how long a claim holds a case)
 /// - `auth.key_refresh_seconds` · `VIGIL_AUTH_KEY_REFRESH_SECONDS` · `2`
 /// - `metrics.require_key` · `VIGIL_METRICS_REQUIRE_KEY` · `false` (true: any valid key may read it)
 /// - `log.level` · `VIGIL_LOG_LEVEL` · `info`
@@ -39,6 +42,9 @@ public struct VigilConfig: Sendable, Equatable {
     public var reviewAt = 40
     public var declineAt = 80
     public var reasonCount = 3
+    public var reviewPriority = ReviewPolicy.Priority.expectedLoss
+    public var sampleRate = 0.005
+    public var leaseSeconds = 900
     public var keyRefreshSeconds = 2
     public var metricsRequireKey = false
     public var logLevel = "info"
@@ -55,11 +61,17 @@ public struct VigilConfig: Sendable, Equatable {
         "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds", "database.path",
         "database.synchronous", "database.commit_window_us", "model.path", "model.max_upload_bytes", "features",
         "high_risk_merchant_categories", "decision.review_at", "decision.decline_at", "reasons.count",
+        "review.priority", "review.sample_rate",
+        "review.lease_seconds",
         "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
 
     public init() {}
+
+    public var reviewPolicy: ReviewPolicy {
+        ReviewPolicy(priority: reviewPriority, sampleRate: sampleRate, leaseSeconds: leaseSeconds)
+    }
 
     /// Applies flat `key → text` settings over the current values, refusing unknown keys and bad values.
     public mutating func apply(_ settings: [(key: String, value: String, source: String)]) throws(ConfigError) {
@@ -88,6 +100,17 @@ public struct VigilConfig: Sendable, Equatable {
             case "decision.review_at": reviewAt = try Self.int(value, place, in: 0...101)
             case "decision.decline_at": declineAt = try Self.int(value, place, in: 0...101)
             case "reasons.count": reasonCount = try Self.int(value, place, in: 0...50)
+            case "review.priority":
+                guard let priority = ReviewPolicy.Priority(rawValue: value) else {
+                    throw .invalid(place, "must be expected_loss, score or amount, not \(value)")
+                }
+                reviewPriority = priority
+            case "review.sample_rate":
+                guard let rate = Double(value.trimmingCharacters(in: .whitespaces)), (0...1).contains(rate) else {
+                    throw .invalid(place, "must be a number from 0 to 1, not \(value)")
+                }
+                sampleRate = rate
+            case "review.lease_seconds": leaseSeconds = try Self.int(value, place, in: 10...86_400)
             case "auth.key_refresh_seconds": keyRefreshSeconds = try Self.int(value, place, in: 1...3_600)
             case "metrics.require_key": metricsRequireKey = try Self.bool(value, place)
             case "log.level":

@@ -4,10 +4,12 @@ import VigilStore
 /// The read side: stored decisions and review cases as JSON documents.
 public struct RecordReader: Sendable {
     public let store: any DecisionStore
+    public let clock: any WallClock
     public static let maxPageSize = 200
 
-    public init(store: any DecisionStore) {
+    public init(store: any DecisionStore, clock: any WallClock) {
         self.store = store
+        self.clock = clock
     }
 
     /// `GET /v1/transactions/{id}`: the transaction, its features and the answer that was served.
@@ -22,12 +24,15 @@ public struct RecordReader: Sendable {
 
     /// `GET /v1/cases`.
     public func cases(_ query: CaseQuery) async throws(ServiceError) -> [UInt8] {
-        let page = try await read { try await store.cases(query) }
+        var query = query
+        let now = clock.nowMicros()
+        query.nowMicros = now
+        let page = try await read { [query] in try await store.cases(query) }
         var writer = JSONWriter()
         writer.objectStart()
         writer.key("items")
         writer.arrayStart()
-        for item in page.items { Self.writeCase(item, transaction: nil, into: &writer) }
+        for item in page.items { Self.writeCase(item, transaction: nil, nowMicros: now, into: &writer) }
         writer.arrayEnd()
         writer.key("next_cursor")
         if let next = page.next { writer.string(next.token) } else { writer.null() }
@@ -42,7 +47,7 @@ public struct RecordReader: Sendable {
         }
         let transaction = try await read { try await store.transaction(id: stored.transactionID) }
         var writer = JSONWriter()
-        Self.writeCase(stored, transaction: transaction, into: &writer)
+        Self.writeCase(stored, transaction: transaction, nowMicros: clock.nowMicros(), into: &writer)
         return writer.bytes
     }
 
@@ -65,7 +70,9 @@ public struct RecordReader: Sendable {
         writer.raw(bytes)
     }
 
-    static func writeCase(_ item: StoredCase, transaction: StoredTransaction?, into writer: inout JSONWriter) {
+    static func writeCase(
+        _ item: StoredCase, transaction: StoredTransaction?, nowMicros: Int64, into writer: inout JSONWriter
+    ) {
         writer.objectStart()
         writer.key("case_id")
         writer.string(item.caseID)
@@ -87,6 +94,24 @@ public struct RecordReader: Sendable {
         writer.string(formatRFC3339(micros: item.createdAtMicros))
         writer.key("closed_at")
         if let closed = item.closedAtMicros { writer.string(formatRFC3339(micros: closed)) } else { writer.null() }
+        writer.key("priority")
+        writer.number(item.priority)
+        writer.key("source")
+        writer.string(item.source.rawValue)
+        writer.key("rule_id")
+        if let rule = item.ruleID { writer.string(rule) } else { writer.null() }
+        // A lease that ran out holds nothing.
+        let held = (item.leaseExpiresAtMicros ?? 0) > nowMicros
+        writer.key("assignee")
+        if held, let assignee = item.assignee { writer.string(assignee) } else { writer.null() }
+        writer.key("lease_expires_at")
+        if held, let until = item.leaseExpiresAtMicros {
+            writer.string(formatRFC3339(micros: until))
+        } else {
+            writer.null()
+        }
+        writer.key("verdict")
+        if let verdict = item.verdict { writer.string(verdict) } else { writer.null() }
         if let transaction {
             writer.key("transaction")
             writeRecord(transaction, into: &writer)

@@ -7,12 +7,15 @@ public struct ScoringService: Sendable {
     public let store: any DecisionStore
     public let clock: any WallClock
     public let limits: TransactionLimits
+    public let review: ReviewPolicy
     private let identifiers = IdentifierGenerator()
 
     public init(
-        registry: ModelRegistry, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init()
+        registry: ModelRegistry, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init(),
+        review: ReviewPolicy = .init()
     ) {
         self.registry = registry
+        self.review = review
         self.store = store
         self.clock = clock
         self.limits = limits
@@ -50,10 +53,24 @@ public struct ScoringService: Sendable {
         let outcome = active.scorer.score(transaction, explain: explain)
         let shadow = active.challenger.map { active.scorer.shadow($0, features: outcome.features) }
         let now = clock.nowMicros()
-        let openedCase =
-            outcome.decision == .review
-            ? NewCase(caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review") : nil
-        let answer = outcome.answerJSON(caseID: openedCase?.caseID, scoredAtMicros: now)
+        let openedCase: NewCase?
+        switch outcome.decision {
+        case .review:
+            openedCase = NewCase(
+                caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review",
+                priority: review.priority(probability: outcome.probability, amount: transaction.amount), source: .model)
+        case .approve where review.isSampled(transactionID: transaction.transactionID):
+            openedCase = NewCase(
+                caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "sample",
+                priority: review.priority(probability: outcome.probability, amount: transaction.amount), source: .sample
+            )
+        default:
+            openedCase = nil
+        }
+        // A sample case is not announced to the caller: the payment was approved, and the sample must not change
+        // what the payment service does.
+        let answer = outcome.answerJSON(
+            caseID: openedCase?.source == .model ? openedCase?.caseID : nil, scoredAtMicros: now)
         let body = String(decoding: transaction.canonicalJSON(), as: UTF8.self)
         let record = ScoreRecord(
             transactionID: transaction.transactionID, occurredAtMicros: transaction.occurredAtMicros,
