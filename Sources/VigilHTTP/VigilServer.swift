@@ -17,6 +17,7 @@ public enum VigilServer {
         ("/v1/models/aliases/challenger", [.delete]), ("/v1/cases/next", [.get, .head]),
         ("/v1/cases/{id}/claim", [.post]), ("/v1/cases/{id}/release", [.post]),
         ("/v1/transactions/{id}/labels", [.get, .head, .post]), ("/v1/audit", [.get, .head]),
+        ("/v1/labels/batch", [.post]), ("/v1/stats", [.get, .head]),
     ])
 
     /// The routes, their roles and the middleware, in one place.
@@ -53,9 +54,15 @@ public enum VigilServer {
         router.group("/v1/transactions")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
             .post("{id}/labels", use: review.label)
+        router.group("/v1/labels/batch")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.review]))
+            .post(use: LabelBatchController(batch: runtime.labelBatch).post)
         router.group("/v1/audit")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
             .get(use: review.audit)
+        router.group("/v1/stats")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
+            .get(use: review.stats)
         router.group("/v1/explain")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.scoring]))
             .post(use: explain.whatIf)

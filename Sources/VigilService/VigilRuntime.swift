@@ -16,6 +16,7 @@ public struct VigilRuntime: Sendable {
     public let scoring: ScoringService
     public let reader: RecordReader
     public let review: ReviewService
+    public let labelBatch: LabelBatch
     public let explainer: Explainer
     public let models: ModelPages
 
@@ -46,6 +47,7 @@ public struct VigilRuntime: Sendable {
             reader: RecordReader(store: store, clock: clock),
             review: ReviewService(
                 store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy),
+            labelBatch: LabelBatch(store: ReviewStore(database: database), clock: clock),
             explainer: Explainer(registry: registry, store: store),
             models: ModelPages(registry: registry, labels: LabelStore(database: database)))
     }

@@ -138,14 +138,33 @@ public struct ReviewStore: Sendable {
         }
     }
 
-    /// Applies many labels in one transaction; for each, whether its transaction existed (and so it was added).
-    public func addLabels(_ labels: [NewLabel], nowMicros: Int64) async throws -> [Bool] {
+    /// What became of one label of a batch.
+    public enum BatchOutcome: Sendable, Equatable {
+        case added
+        /// The same label (transaction, label, source, labeled_at) is already there: a re-sent batch adds nothing.
+        case duplicate
+        case unknownTransaction
+    }
+
+    /// Applies many labels in one transaction. `timed[i]` says whether label i came with its own `labeled_at`:
+    /// then the same transaction, label, source and time is a duplicate; without one, the same transaction,
+    /// label and source is.
+    public func addLabels(_ labels: [NewLabel], timed: [Bool], nowMicros: Int64) async throws -> [BatchOutcome] {
         try await database.pool.write { db in
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM transactions WHERE transaction_id = ?")
-            return try labels.map { label in
-                guard try Bool.fetchOne(exists, arguments: [label.transactionID]) != nil else { return false }
+            let sameAt = try db.cachedStatement(
+                sql: "SELECT 1 FROM labels WHERE transaction_id = ? AND label = ? AND source = ? AND labeled_at = ?")
+            let same = try db.cachedStatement(
+                sql: "SELECT 1 FROM labels WHERE transaction_id = ? AND label = ? AND source = ?")
+            return try zip(labels, timed).map { label, isTimed in
+                guard try Bool.fetchOne(exists, arguments: [label.transactionID]) != nil else {
+                    return .unknownTransaction
+                }
+                var key: StatementArguments = [label.transactionID, label.label.rawValue, label.source.rawValue]
+                if isTimed { _ = key.append(contentsOf: [label.labeledAtMicros]) }
+                guard try Bool.fetchOne(isTimed ? sameAt : same, arguments: key) == nil else { return .duplicate }
                 _ = try Self.insert(label, idempotencyKey: nil, requestSHA256: nil, now: nowMicros, db)
-                return true
+                return .added
             }
         }
     }

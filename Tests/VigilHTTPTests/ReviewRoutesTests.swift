@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import GRDB
 import HTTPTypes
@@ -240,5 +241,112 @@ struct ReviewRoutesTests {
                 uri: "/v1/audit?from=yesterday&nope=1", method: .get, headers: server.headers(.admin))
             #expect(bad.status == .badRequest)
         }
+    }
+}
+
+@Suite("Bulk labels, exploration sample and review statistics")
+struct ReviewBatchAndStatsTests {
+    static func ndjsonHeaders(_ server: TestServer, gzip: Bool = false) -> HTTPFields {
+        var headers = server.headers(.review, json: false)
+        headers[.contentType] = "application/x-ndjson"
+        if gzip { headers[.contentEncoding] = "gzip" }
+        return headers
+    }
+
+    @Test("NDJSON lines are applied or rejected with their line number; good lines survive bad ones; gzip works")
+    func batch() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            let cases = try await server.openCases(client, ["b-1", "b-2", "b-3"])
+            let body = [
+                #"{"transaction_id":"b-1","label":"fraud","source":"review"}"#,
+                #"{"transaction_id":"missing","label":"fraud","source":"chargeback"}"#,
+                "not json",
+                "",
+                #"{"transaction_id":"b-2","label":"legit","source":"customer_report","labeled_at":"2026-11-20T00:00:00Z"}"#,
+                #"{"transaction_id":"b-3","label":"maybe","source":"review"}"#,
+                #"{"transaction_id":"b-3","label":"fraud","source":"chargeback","labeled_at":"2026-12-01T00:00:00Z"}"#,
+            ].joined(separator: "\n")
+            let response = try await client.execute(
+                uri: "/v1/labels/batch", method: .post, headers: Self.ndjsonHeaders(server),
+                body: ByteBuffer(string: body))
+            #expect(response.status == .ok)
+            let answer = try object(response.body)
+            #expect(answer["lines"] as? Int == 6)
+            #expect(answer["added"] as? Int == 3)
+            #expect(answer["rejected"] as? Int == 3)
+            let errors = try #require(answer["errors"] as? [[String: Any]])
+            #expect(errors.compactMap { $0["line"] as? Int } == [2, 3, 5])
+            #expect((errors[0]["reason"] as? String)?.contains("no transaction with id missing") == true)
+            #expect((errors[2]["reason"] as? String)?.contains("$.label") == true)
+            // Every labelled case was closed.
+            for caseID in cases {
+                let detail = try await client.execute(
+                    uri: "/v1/cases/\(caseID)", method: .get, headers: server.headers(.review))
+                #expect(try object(detail.body)["status"] as? String == "closed")
+            }
+            // The same batch again, gzip-compressed: nothing is added twice.
+            var plain = ByteBuffer(string: body)
+            let again = try await client.execute(
+                uri: "/v1/labels/batch", method: .post, headers: Self.ndjsonHeaders(server, gzip: true),
+                body: try plain.compress(with: .gzip()))
+            let second = try object(again.body)
+            #expect(second["added"] as? Int == 0)
+            #expect(second["duplicates"] as? Int == 3)
+            let wrongType = try await client.execute(
+                uri: "/v1/labels/batch", method: .post, headers: server.headers(.review), body: ByteBuffer(string: body)
+            )
+            #expect(wrongType.status == .unsupportedMediaType)
+        }
+    }
+
+    @Test("a share of approvals opens sample cases, not announced to the caller; stats estimate the miss rate")
+    func sampleAndStats() async throws {
+        let server = try await TestServer.make { $0.sampleRate = 1 }
+        try await server.test { client in
+            for index in 0..<4 {
+                let response = try await client.execute(
+                    uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                    body: ByteBuffer(string: transactionJSON("s-\(index)")))
+                let answer = try object(response.body)
+                #expect(answer["decision"] as? String == "approve")
+                #expect(answer["case_id"] is NSNull)
+            }
+            let samples = try await client.execute(
+                uri: "/v1/cases?source=sample", method: .get, headers: server.headers(.review))
+            #expect((try object(samples.body)["items"] as? [[String: Any]])?.count == 4)
+            let lines = (0..<4).map {
+                #"{"transaction_id":"s-\#($0)","label":"\#($0 == 0 ? "fraud" : "legit")","source":"review"}"#
+            }
+            _ = try await client.execute(
+                uri: "/v1/labels/batch", method: .post, headers: Self.ndjsonHeaders(server),
+                body: ByteBuffer(string: lines.joined(separator: "\n") + "\n"))
+            let stats = try await client.execute(uri: "/v1/stats", method: .get, headers: server.headers(.admin))
+            #expect(stats.status == .ok)
+            let document = try object(stats.body)
+            let sample = try #require(document["sample"] as? [String: Any])
+            #expect(sample["labelled"] as? Int == 4)
+            #expect(sample["fraud"] as? Int == 1)
+            #expect(sample["miss_rate"] as? Double == 0.25)
+            let interval = try #require(sample["miss_rate_95ci"] as? [Double])
+            #expect(interval[0] < 0.25 && interval[1] > 0.25)
+            let verdicts = try #require(document["verdicts"] as? [String: Any])
+            #expect(verdicts["last_24h"] as? Int == 4)
+            #expect(
+                (verdicts["per_reviewer_per_hour"] as? [[String: Any]])?.first?["reviewer"] as? String == "test-review")
+            #expect((document["queue"] as? [String: Any])?["open"] as? Int == 0)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            let text = String(buffer: metrics.body)
+            #expect(text.contains("vigil_sample_miss_rate_ratio 0.25"))
+            #expect(text.contains("vigil_review_queue_open_cases 0"))
+        }
+    }
+
+    @Test("the Wilson interval matches the textbook values")
+    func wilson() throws {
+        let interval = try #require(ReviewStats.wilson(successes: 1, trials: 4))
+        #expect(abs(interval.low - 0.04558) < 1e-4)
+        #expect(abs(interval.high - 0.69936) < 1e-4)
+        #expect(ReviewStats.wilson(successes: 0, trials: 0) == nil)
     }
 }

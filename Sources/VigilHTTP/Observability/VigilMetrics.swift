@@ -1,6 +1,7 @@
 import Prometheus
 import Synchronization
 import VigilCore
+import VigilStore
 
 /// Vigil's Prometheus metrics, created once; per-route handles are cached so recording is cheap.
 public final class VigilMetrics: Sendable {
@@ -8,6 +9,12 @@ public final class VigilMetrics: Sendable {
     private let decisions: [Decision: Counter]
     private let casesOpened: Counter
     private let replays: Counter
+    private let queueOpen: Gauge
+    private let queueUnassigned: Gauge
+    private let oldestOpenAge: Gauge
+    private let verdicts24h: Gauge
+    private let reviewedFraudShare: Gauge
+    private let sampleMissRate: Gauge
     /// Challenger shadow decisions: [agreed with the champion, disagreed].
     private let shadow: [Counter]
     private let commitBatchSize: ValueHistogram
@@ -53,6 +60,20 @@ public final class VigilMetrics: Sendable {
                     "Payments the challenger scored in shadow, by whether its decision agreed with the champion's"),
                 labels: [("agree", agree)])
         }
+        queueOpen = registry.makeGauge(
+            descriptor: Self.descriptor("vigil_review_queue_open_cases", "Open review cases"))
+        queueUnassigned = registry.makeGauge(
+            descriptor: Self.descriptor("vigil_review_queue_unassigned_cases", "Open review cases nobody holds"))
+        oldestOpenAge = registry.makeGauge(
+            descriptor: Self.descriptor("vigil_review_oldest_open_case_age_seconds", "Age of the oldest open case"))
+        verdicts24h = registry.makeGauge(
+            descriptor: Self.descriptor("vigil_review_verdicts_last_day_count", "Review verdicts in the last 24 hours"))
+        reviewedFraudShare = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_review_confirmed_fraud_ratio", "Share of reviewed cases the reviewer confirmed as fraud"))
+        sampleMissRate = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_sample_miss_rate_ratio", "Share of labelled exploration-sample approvals that were fraud"))
         commitBatchSize = registry.makeValueHistogram(
             descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
@@ -102,6 +123,17 @@ public final class VigilMetrics: Sendable {
     public func recordReplay() { replays.increment() }
 
     public func recordShadow(agreed: Bool) { shadow[agreed ? 0 : 1].increment() }
+
+    /// Sets the review gauges from a fresh reading, just before `/metrics` renders.
+    public func recordReview(_ stats: ReviewStats) {
+        queueOpen.set(Double(stats.openCases))
+        queueUnassigned.set(Double(stats.openUnassigned))
+        oldestOpenAge.set(stats.oldestOpenAgeSeconds ?? 0)
+        verdicts24h.set(Double(stats.reviewVerdictsLast24h))
+        reviewedFraudShare.set(
+            stats.reviewedCases > 0 ? Double(stats.confirmedFraud) / Double(stats.reviewedCases) : 0)
+        sampleMissRate.set(stats.sampleLabelled > 0 ? Double(stats.sampleFraud) / Double(stats.sampleLabelled) : 0)
+    }
 
     public func recordCommit(batchSize: Int, seconds: Double, succeeded: Bool) {
         commitBatchSize.record(Double(batchSize))

@@ -30,9 +30,15 @@ struct OpsController {
             Array(#"{"status":"ready","checks":{"database":"ok","model":"ok"}}"#.utf8), request: request)
     }
 
-    func metricsText(_ request: Request, context: VigilRequestContext) throws -> Response {
+    func metricsText(_ request: Request, context: VigilRequestContext) async throws -> Response {
         if runtime.config.metricsRequireKey, RoleMiddleware.principal(request, runtime.authenticator) == nil {
             throw Problem.unauthorized
+        }
+        // The review gauges are read when scraped (label maturity scans every payment, so it is left to /v1/stats).
+        if let stats = try? await runtime.review.store.stats(
+            nowMicros: runtime.review.clock.nowMicros(), maturityDays: nil)
+        {
+            metrics.recordReview(stats)
         }
         return JSONResponse.make(
             metrics.render(), request: request, contentType: "text/plain; version=0.0.4; charset=utf-8",

@@ -55,6 +55,27 @@ struct ReviewController {
         return JSONResponse.make(try await review.labels(transactionID: id), request: request, compressible: true)
     }
 
+    /// `GET /v1/stats?maturity_days=N` (default 30).
+    func stats(_ request: Request, context: VigilRequestContext) async throws -> Response {
+        var days = 30
+        var errors: [FieldError] = []
+        for (name, value) in request.uri.queryParameters {
+            let key = String(name)
+            if key == "maturity_days", let number = Int(String(value)), (1...3_650).contains(number) {
+                days = number
+            } else if key == "maturity_days" {
+                errors.append(
+                    FieldError(path: "$.query.maturity_days", message: "must be a whole number from 1 to 3650"))
+            } else {
+                errors.append(
+                    FieldError(
+                        path: "$.query.\(key.prefix(64))", message: "unknown query parameter; known: maturity_days"))
+            }
+        }
+        guard errors.isEmpty else { throw Problem.validation(errors) }
+        return JSONResponse.make(try await review.stats(maturityDays: days), request: request)
+    }
+
     /// `GET /v1/audit` with `entity_type`, `entity_id`, `actor`, `action`, `from`, `before`, `limit`, `cursor`.
     func audit(_ request: Request, context: VigilRequestContext) async throws -> Response {
         var query = AuditQuery()

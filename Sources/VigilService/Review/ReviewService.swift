@@ -153,6 +153,95 @@ public struct ReviewService: Sendable {
         return writer.bytes
     }
 
+    /// `GET /v1/stats`.
+    public func stats(maturityDays: Int) async throws(ServiceError) -> [UInt8] {
+        let stats = try await read { try await store.stats(nowMicros: clock.nowMicros(), maturityDays: maturityDays) }
+        var writer = JSONWriter(reservingCapacity: 1024)
+        func optional(_ value: Double?) {
+            if let value { writer.number(value) } else { writer.null() }
+        }
+        func share(_ part: Int, _ whole: Int) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
+        writer.objectStart()
+        writer.key("queue")
+        writer.objectStart()
+        writer.key("open")
+        writer.int(stats.openCases)
+        writer.key("open_unassigned")
+        writer.int(stats.openUnassigned)
+        writer.key("oldest_open_age_seconds")
+        optional(stats.oldestOpenAgeSeconds)
+        writer.key("by_source")
+        writer.objectStart()
+        for source in CaseSource.allCases {
+            writer.key(source.rawValue)
+            writer.int(stats.openBySource[source.rawValue] ?? 0)
+        }
+        writer.objectEnd()
+        writer.objectEnd()
+        writer.key("verdicts")
+        writer.objectStart()
+        writer.key("last_24h")
+        writer.int(stats.reviewVerdictsLast24h)
+        writer.key("per_reviewer_per_hour")
+        writer.arrayStart()
+        for (reviewer, count) in stats.verdictsByReviewer.sorted(by: { $0.key < $1.key }) {
+            writer.objectStart()
+            writer.key("reviewer")
+            writer.string(reviewer)
+            writer.key("verdicts")
+            writer.int(count)
+            writer.key("per_hour")
+            writer.number(Double(count) / 24)
+            writer.objectEnd()
+        }
+        writer.arrayEnd()
+        writer.key("median_time_to_verdict_seconds")
+        optional(stats.medianTimeToVerdictSeconds)
+        writer.key("p90_time_to_verdict_seconds")
+        optional(stats.p90TimeToVerdictSeconds)
+        writer.objectEnd()
+        writer.key("reviewed")
+        writer.objectStart()
+        writer.key("cases")
+        writer.int(stats.reviewedCases)
+        writer.key("confirmed_fraud")
+        writer.int(stats.confirmedFraud)
+        writer.key("fraud_share")
+        optional(share(stats.confirmedFraud, stats.reviewedCases))
+        writer.objectEnd()
+        writer.key("sample")
+        writer.objectStart()
+        writer.key("labelled")
+        writer.int(stats.sampleLabelled)
+        writer.key("fraud")
+        writer.int(stats.sampleFraud)
+        writer.key("miss_rate")
+        optional(share(stats.sampleFraud, stats.sampleLabelled))
+        writer.key("miss_rate_95ci")
+        if let interval = ReviewStats.wilson(successes: stats.sampleFraud, trials: stats.sampleLabelled) {
+            writer.arrayStart()
+            writer.number(interval.low)
+            writer.number(interval.high)
+            writer.arrayEnd()
+        } else {
+            writer.null()
+        }
+        writer.objectEnd()
+        writer.key("labels")
+        writer.objectStart()
+        writer.key("maturity_days")
+        writer.int(stats.maturityDays)
+        writer.key("transactions_older")
+        writer.int(stats.matureTransactions)
+        writer.key("labelled")
+        writer.int(stats.matureLabelled)
+        writer.key("maturity")
+        optional(share(stats.matureLabelled, stats.matureTransactions))
+        writer.objectEnd()
+        writer.objectEnd()
+        return writer.bytes
+    }
+
     // MARK: -
 
     private func caseDocument(_ item: StoredCase) async throws(ServiceError) -> [UInt8] {

@@ -1,0 +1,164 @@
+import VigilCore
+import VigilStore
+
+/// `POST /v1/labels/batch`: NDJSON labels applied as they stream in, a thousand per transaction, each line
+/// accepted or rejected with its line number and reason. Memory holds one chunk, one partial line and one batch,
+/// whatever the size of the body.
+public struct LabelBatch: Sendable {
+    public static let maxLines = 100_000
+    public static let maxLineBytes = 65_536
+    public static let flushSize = 1_000
+    /// Rejections listed in the answer at most (all are counted).
+    public static let maxListedErrors = 1_000
+
+    public let store: ReviewStore
+    public let clock: any WallClock
+
+    public init(store: ReviewStore, clock: any WallClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The running state of one batch request; feed it bytes, then finish it.
+    public struct Session: Sendable {
+        let batch: LabelBatch
+        let recordedBy: String
+        var line = 0
+        var partial: [UInt8] = []
+        var skippingLongLine = false
+        var pending: [(line: Int, label: NewLabel, timed: Bool)] = []
+        public private(set) var added = 0
+        public private(set) var duplicates = 0
+        public private(set) var rejected = 0
+        public private(set) var errors: [(line: Int, reason: String)] = []
+
+        /// Feeds the next bytes of the body.
+        public mutating func feed(_ bytes: [UInt8]) async throws(ServiceError) {
+            var start = 0
+            while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                take(bytes[start..<newline])
+                try await endLine()
+                start = newline + 1
+            }
+            if start < bytes.count { take(bytes[start...]) }
+        }
+
+        /// Applies what is left and returns the answer's JSON.
+        public mutating func finish() async throws(ServiceError) -> [UInt8] {
+            if !partial.isEmpty || skippingLongLine { try await endLine() }
+            try await flush()
+            errors.sort { $0.line < $1.line }
+            var writer = JSONWriter(reservingCapacity: 256 + errors.count * 80)
+            writer.objectStart()
+            writer.key("lines")
+            writer.int(line)
+            writer.key("accepted")
+            writer.int(added + duplicates)
+            writer.key("added")
+            writer.int(added)
+            writer.key("duplicates")
+            writer.int(duplicates)
+            writer.key("rejected")
+            writer.int(rejected)
+            writer.key("errors")
+            writer.arrayStart()
+            for error in errors {
+                writer.objectStart()
+                writer.key("line")
+                writer.int(error.line)
+                writer.key("reason")
+                writer.string(error.reason)
+                writer.objectEnd()
+            }
+            writer.arrayEnd()
+            writer.key("errors_truncated")
+            writer.bool(rejected > errors.count)
+            writer.objectEnd()
+            return writer.bytes
+        }
+
+        private mutating func take(_ bytes: ArraySlice<UInt8>) {
+            guard !skippingLongLine else { return }
+            if partial.count + bytes.count > LabelBatch.maxLineBytes {
+                skippingLongLine = true
+                partial.removeAll(keepingCapacity: true)
+                return
+            }
+            partial.append(contentsOf: bytes)
+        }
+
+        private mutating func endLine() async throws(ServiceError) {
+            line += 1
+            defer {
+                partial.removeAll(keepingCapacity: true)
+                skippingLongLine = false
+            }
+            if skippingLongLine {
+                reject("the line is longer than \(LabelBatch.maxLineBytes) bytes")
+                return
+            }
+            if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
+            if partial.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+                line -= 1  // blank lines (a trailing newline) are not lines
+                return
+            }
+            guard line <= LabelBatch.maxLines else {
+                reject("over the limit of \(LabelBatch.maxLines) lines")
+                return
+            }
+            let decoded = partial.withUnsafeBytes { bytes in
+                Result { () throws(ServiceError) in try LabelDecoder.decode(bytes, requireTransactionID: true) }
+            }
+            switch decoded {
+            case .success(let input):
+                pending.append(
+                    (
+                        line,
+                        NewLabel(
+                            transactionID: input.transactionID ?? "", label: input.label, source: input.source,
+                            reasonCode: input.reasonCode, note: input.note,
+                            labeledAtMicros: input.labeledAtMicros ?? batch.clock.nowMicros(), recordedBy: recordedBy),
+                        input.labeledAtMicros != nil
+                    ))
+                if pending.count >= LabelBatch.flushSize { try await flush() }
+            case .failure(.validation(let fields)):
+                reject(fields.map(\.description).joined(separator: "; "))
+            case .failure(let error):
+                reject("\(error)")
+            }
+        }
+
+        private mutating func reject(_ reason: String) {
+            rejected += 1
+            if errors.count < LabelBatch.maxListedErrors { errors.append((line, reason)) }
+        }
+
+        private mutating func flush() async throws(ServiceError) {
+            guard !pending.isEmpty else { return }
+            let outcomes: [ReviewStore.BatchOutcome]
+            do {
+                outcomes = try await batch.store.addLabels(
+                    pending.map(\.label), timed: pending.map(\.timed), nowMicros: batch.clock.nowMicros())
+            } catch {
+                throw .unavailable(
+                    "the labels from line \(pending[0].line) on could not be stored (earlier lines were): \(error)")
+            }
+            for (item, outcome) in zip(pending, outcomes) {
+                switch outcome {
+                case .added: added += 1
+                case .duplicate: duplicates += 1
+                case .unknownTransaction:
+                    rejected += 1
+                    if errors.count < LabelBatch.maxListedErrors {
+                        errors.append((item.line, "no transaction with id \(item.label.transactionID)"))
+                    }
+                }
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+
+    public func session(recordedBy: String) -> Session {
+        Session(batch: self, recordedBy: recordedBy)
+    }
+}
