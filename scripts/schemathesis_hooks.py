@@ -7,6 +7,7 @@ Schemathesis still drops the header on its own when it tests what happens withou
 """
 
 import itertools
+import json
 import os
 
 import schemathesis
@@ -66,3 +67,13 @@ def before_call(context, case, kwargs):
         # The same case can be sent more than once; replace an earlier suffix rather than growing it.
         base = transaction_id.split(_SUFFIX_MARK, 1)[0][:96]
         case.body["transaction_id"] = f"{base}{_SUFFIX_MARK}{next(_counter)}"
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson_serializer(ctx, value):
+    """POST /v1/labels/batch: a string body is sent as its UTF-8 bytes, anything else as one JSON line."""
+    if isinstance(value, bytes):
+        return {"data": value}
+    if isinstance(value, str):
+        return {"data": value.encode("utf-8")}
+    return {"data": (json.dumps(value) + "\n").encode("utf-8")}

@@ -619,11 +619,37 @@ enum OpenAPISpec {
                 - name: order
                   in: query
                   required: false
-                  description: '`newest` first, or highest `risk` (score) first.'
+                  description: '`priority` (the order `GET /v1/cases/next` claims in), `newest` first, or highest `risk` (score) first.'
                   schema:
                     type: string
-                    enum: [newest, risk]
-                    default: newest
+                    enum: [priority, newest, risk]
+                    default: priority
+                - name: assignee
+                  in: query
+                  required: false
+                  description: Cases this reviewer holds now; `none` for cases nobody holds.
+                  schema: {type: string, minLength: 1, maxLength: 128}
+                - name: source
+                  in: query
+                  required: false
+                  schema: {type: string, enum: [model, sample, rule]}
+                - name: rule
+                  in: query
+                  required: false
+                  description: Cases opened by this rule.
+                  schema: {type: string, minLength: 1, maxLength: 128}
+                - name: min_amount
+                  in: query
+                  required: false
+                  schema: {type: number, minimum: 0}
+                - name: created_from
+                  in: query
+                  required: false
+                  schema: {$ref: '#/components/schemas/Timestamp'}
+                - name: created_before
+                  in: query
+                  required: false
+                  schema: {$ref: '#/components/schemas/Timestamp'}
                 - name: limit
                   in: query
                   required: false
@@ -667,6 +693,12 @@ enum OpenAPISpec {
                                 currency: USD
                                 created_at: '2025-03-15T03:12:44.530Z'
                                 closed_at: null
+                                priority: 1173.29
+                                source: model
+                                rule_id: null
+                                assignee: null
+                                lease_expires_at: null
+                                verdict: null
                             next_cursor: bjoxNzQxOTkwMzY0NTMwMDAwOmNzXzAxSlBCSzRZMlE4QzlOM1c2VDBWWFI1WkFN
                   links:
                     GetFirstCase:
@@ -674,6 +706,349 @@ enum OpenAPISpec {
                       parameters:
                         id: $response.body#/items/0/case_id
                       description: The first case of the page.
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/cases/next:
+            get:
+              operationId: claimNextCase
+              tags: [review]
+              summary: Claim the highest-priority case nobody holds
+              description: |
+                Atomically assigns the open case with the highest priority that nobody holds (or whose lease ran out)
+                to the calling reviewer for a lease (`review.lease_seconds`, 15 minutes by default) and returns it with
+                its stored decision and reasons. Two reviewers never get the same case. `204` when nothing is waiting.
+                The lease ends with a verdict, a release or its expiry; claiming the case again renews it.
+
+                Role: `review`.
+              x-vigil-roles: [review]
+              security:
+                - bearerAuth: []
+              responses:
+                '200':
+                  description: The claimed case.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/CaseDetail'
+                '204':
+                  description: The queue has no unclaimed open case.
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/cases/{id}/claim:
+            post:
+              operationId: claimCase
+              tags: [review]
+              summary: Claim one case, or renew one's own lease
+              description: |
+                `409` when another reviewer holds it (the answer says who and until when) or when it is closed.
+
+                Role: `review`.
+              x-vigil-roles: [review]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/CaseId'
+              responses:
+                '200':
+                  description: The case, now held by the caller.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/CaseDetail'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/cases/{id}/release:
+            post:
+              operationId: releaseCase
+              tags: [review]
+              summary: Give a held case back to the queue
+              description: |
+                Only the reviewer holding the case can release it (`409` otherwise).
+
+                Role: `review`.
+              x-vigil-roles: [review]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/CaseId'
+              responses:
+                '200':
+                  description: The case, held by nobody.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/CaseDetail'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/transactions/{id}/labels:
+            post:
+              operationId: labelTransaction
+              tags: [review]
+              summary: Give a verdict or report a chargeback
+              description: |
+                Appends a label; labels are never replaced, the whole history is kept. The payment's effective label
+                is the one from the most authoritative source (chargeback > issuer_alert > customer_report > review
+                > other), the latest `labeled_at` among equals. A label closes the payment's open case (its verdict).
+                The reviewer is the name of the API key's owner. `labeled_at` is when the verdict became known
+                (default now), so history can be imported and replayed.
+
+                `Idempotency-Key`: a retry with the same key and the same body returns the first answer (`200`)
+                and adds nothing; the same key with another body is `409`.
+
+                Role: `review`.
+              x-vigil-roles: [review]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/TransactionId'
+                - name: Idempotency-Key
+                  in: header
+                  required: false
+                  schema: {type: string, minLength: 1, maxLength: 128}
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/LabelRequest'
+                    example: {label: fraud, source: review, reason_code: card_not_present, note: customer did not recognise it}
+              responses:
+                '201':
+                  description: The label, added.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/LabelAnswer'
+                '200':
+                  description: A retry with the same Idempotency-Key; nothing was added.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/LabelAnswer'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            get:
+              operationId: getLabels
+              tags: [review]
+              summary: The label history of a payment and its effective label
+              description: |
+                Roles: `scoring`, `review`, `admin`.
+              x-vigil-roles: [review, scoring, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - name: id
+                  in: path
+                  required: true
+                  schema:
+                    $ref: '#/components/schemas/TransactionId'
+              responses:
+                '200':
+                  description: The history.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/LabelHistory'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/labels/batch:
+            post:
+              operationId: labelBatch
+              tags: [review]
+              summary: Import labels in bulk (NDJSON)
+              description: |
+                One label per line, as for `POST /v1/transactions/{id}/labels` plus `transaction_id`; `Content-Type:
+                application/x-ndjson`, optionally `Content-Encoding: gzip`. Up to 100,000 lines, each at most 64 KiB;
+                the body is read as it arrives and applied a thousand lines per transaction, so memory does not grow
+                with it and good lines are kept whatever follows. Each line is accepted or rejected with its line
+                number and reason (the first 1,000 rejections are listed; all are counted). A line equal to a stored
+                label (same payment, label, source and `labeled_at`, or without `labeled_at` the same payment, label
+                and source) is a duplicate and adds nothing, so a batch can be re-sent safely.
+
+                Role: `review`.
+              x-vigil-roles: [review]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                content:
+                  application/x-ndjson:
+                    schema:
+                      type: string
+                    example: |
+                      {"transaction_id":"t-1001","label":"fraud","source":"chargeback","reason_code":"10.4","labeled_at":"2026-12-20T09:00:00Z"}
+                      {"transaction_id":"t-1002","label":"legit","source":"review"}
+              responses:
+                '200':
+                  description: What became of each line.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/LabelBatchAnswer'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/audit:
+            get:
+              operationId: listAudit
+              tags: [review]
+              summary: The audit log, newest first
+              description: |
+                Every state change: cases claimed, released and closed, labels, model uploads, promotions and
+                rollbacks; who, when, what, before and after. Append-only: nothing in the API changes or deletes it
+                (and the database refuses UPDATE and DELETE on it).
+
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - {name: entity_type, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 256}, description: 'case, transaction, model, model_alias'}
+                - {name: entity_id, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 256}}
+                - {name: actor, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 256}}
+                - {name: action, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 256}, description: 'case.claimed, transaction.labelled, model.promoted, …'}
+                - {name: from, in: query, required: false, schema: {$ref: '#/components/schemas/Timestamp'}}
+                - {name: before, in: query, required: false, schema: {$ref: '#/components/schemas/Timestamp'}}
+                - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 200, default: 50}}
+                - {name: cursor, in: query, required: false, schema: {type: string, pattern: '^[1-9][0-9]{0,18}$'}}
+              responses:
+                '200':
+                  description: One page of entries.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/AuditPage'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/stats:
+            get:
+              operationId: getStats
+              tags: [review]
+              summary: Review statistics
+              description: |
+                Queue depth and the age of the oldest open case; verdicts in the last 24 hours per reviewer; time to
+                verdict; the share of reviewed cases confirmed as fraud; the miss rate of approvals estimated from the
+                exploration sample with a 95 % Wilson interval; label maturity (the share of payments older than
+                `maturity_days` that have a label; this scans every payment).
+
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - {name: maturity_days, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 3650, default: 30}}
+              responses:
+                '200':
+                  description: The statistics.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/Stats'
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401':
@@ -725,6 +1100,12 @@ enum OpenAPISpec {
                             currency: USD
                             created_at: '2025-03-15T03:12:44.530000Z'
                             closed_at: null
+                            priority: 1173.29
+                            source: model
+                            rule_id: null
+                            assignee: alice
+                            lease_expires_at: '2025-03-15T09:15:00Z'
+                            verdict: null
                             transaction:
                               transaction_id: tx_example_ecom_night
                               transaction:
@@ -1600,6 +1981,151 @@ enum OpenAPISpec {
                         type: array
                         items: {$ref: '#/components/schemas/ModelVersion'}
 
+            LabelRequest:
+              type: object
+              additionalProperties: false
+              required: [label, source]
+              properties:
+                label: {type: string, enum: [fraud, legit]}
+                source: {type: string, enum: [review, chargeback, customer_report, issuer_alert, other]}
+                reason_code: {type: ['string', 'null'], minLength: 1, maxLength: 64}
+                note: {type: ['string', 'null'], maxLength: 2000}
+                labeled_at:
+                  description: When the verdict became known; default now.
+                  anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]
+            StoredLabel:
+              type: object
+              additionalProperties: false
+              required: [id, label, source, reason_code, note, labeled_at, recorded_at, recorded_by]
+              properties:
+                id: {type: integer}
+                label: {type: string, enum: [fraud, legit]}
+                source: {type: string, enum: [review, chargeback, customer_report, issuer_alert, other]}
+                reason_code: {type: ['string', 'null']}
+                note: {type: ['string', 'null']}
+                labeled_at: {$ref: '#/components/schemas/Timestamp'}
+                recorded_at: {$ref: '#/components/schemas/Timestamp'}
+                recorded_by: {type: string}
+            LabelHistory:
+              type: object
+              additionalProperties: false
+              required: [transaction_id, effective_label, history]
+              properties:
+                transaction_id: {$ref: '#/components/schemas/TransactionId'}
+                effective_label:
+                  anyOf: [{$ref: '#/components/schemas/StoredLabel'}, {type: 'null'}]
+                history:
+                  type: array
+                  items: {$ref: '#/components/schemas/StoredLabel'}
+            LabelAnswer:
+              type: object
+              additionalProperties: false
+              required: [label, closed_case_id, transaction_id, effective_label, history]
+              properties:
+                label: {$ref: '#/components/schemas/StoredLabel'}
+                closed_case_id:
+                  anyOf: [{$ref: '#/components/schemas/CaseId'}, {type: 'null'}]
+                transaction_id: {$ref: '#/components/schemas/TransactionId'}
+                effective_label:
+                  anyOf: [{$ref: '#/components/schemas/StoredLabel'}, {type: 'null'}]
+                history:
+                  type: array
+                  items: {$ref: '#/components/schemas/StoredLabel'}
+            LabelBatchAnswer:
+              type: object
+              additionalProperties: false
+              required: [lines, accepted, added, duplicates, rejected, errors, errors_truncated]
+              properties:
+                lines: {type: integer, minimum: 0}
+                accepted: {type: integer, minimum: 0}
+                added: {type: integer, minimum: 0}
+                duplicates: {type: integer, minimum: 0}
+                rejected: {type: integer, minimum: 0}
+                errors:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [line, reason]
+                    properties:
+                      line: {type: integer, minimum: 1}
+                      reason: {type: string}
+                errors_truncated: {type: boolean}
+            AuditPage:
+              type: object
+              additionalProperties: false
+              required: [items, next_cursor]
+              properties:
+                items:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [id, at, actor, action, entity_type, entity_id, before, after]
+                    properties:
+                      id: {type: integer}
+                      at: {$ref: '#/components/schemas/Timestamp'}
+                      actor: {type: string}
+                      action: {type: string}
+                      entity_type: {type: string}
+                      entity_id: {type: string}
+                      before: {type: ['object', 'null']}
+                      after: {type: ['object', 'null']}
+                next_cursor: {type: ['string', 'null']}
+            Stats:
+              type: object
+              additionalProperties: false
+              required: [queue, verdicts, reviewed, sample, labels]
+              properties:
+                queue:
+                  type: object
+                  required: [open, open_unassigned, oldest_open_age_seconds, by_source]
+                  properties:
+                    open: {type: integer}
+                    open_unassigned: {type: integer}
+                    oldest_open_age_seconds: {type: ['number', 'null']}
+                    by_source: {type: object, additionalProperties: {type: integer}}
+                verdicts:
+                  type: object
+                  required: [last_24h, per_reviewer_per_hour, median_time_to_verdict_seconds, p90_time_to_verdict_seconds]
+                  properties:
+                    last_24h: {type: integer}
+                    per_reviewer_per_hour:
+                      type: array
+                      items:
+                        type: object
+                        required: [reviewer, verdicts, per_hour]
+                        properties:
+                          reviewer: {type: string}
+                          verdicts: {type: integer}
+                          per_hour: {type: number}
+                    median_time_to_verdict_seconds: {type: ['number', 'null']}
+                    p90_time_to_verdict_seconds: {type: ['number', 'null']}
+                reviewed:
+                  type: object
+                  required: [cases, confirmed_fraud, fraud_share]
+                  properties:
+                    cases: {type: integer}
+                    confirmed_fraud: {type: integer}
+                    fraud_share: {type: ['number', 'null']}
+                sample:
+                  type: object
+                  required: [labelled, fraud, miss_rate, miss_rate_95ci]
+                  properties:
+                    labelled: {type: integer}
+                    fraud: {type: integer}
+                    miss_rate: {type: ['number', 'null']}
+                    miss_rate_95ci:
+                      anyOf: [{type: array, items: {type: number}, minItems: 2, maxItems: 2}, {type: 'null'}]
+                labels:
+                  type: object
+                  required: [maturity_days, transactions_older, labelled, maturity]
+                  properties:
+                    maturity_days: {type: integer}
+                    transactions_older: {type: integer}
+                    labelled: {type: integer}
+                    maturity: {type: ['number', 'null']}
+
             Features:
               description: The feature vector the model saw, name to value; null when the feature was missing.
               type: object
@@ -1646,7 +2172,7 @@ enum OpenAPISpec {
               description: A transaction waiting for (or given) a reviewer's verdict.
               type: object
               additionalProperties: false
-              required: [case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at, closed_at]
+              required: [case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at, closed_at, priority, source, rule_id, assignee, lease_expires_at, verdict]
               properties:
                 case_id:
                   $ref: '#/components/schemas/CaseId'
@@ -1657,7 +2183,7 @@ enum OpenAPISpec {
                 reason:
                   description: Why the case was opened.
                   type: string
-                  enum: [review]
+                  enum: [review, sample]
                 score:
                   $ref: '#/components/schemas/Score'
                 risk_score:
@@ -1670,11 +2196,28 @@ enum OpenAPISpec {
                   $ref: '#/components/schemas/Timestamp'
                 closed_at:
                   anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]
+                priority:
+                  description: Queue order, highest first (expected loss = probability × amount by default; `review.priority`).
+                  type: number
+                source:
+                  description: Where the case came from; `sample` cases are approvals drawn into the exploration sample.
+                  type: string
+                  enum: [model, sample, rule]
+                rule_id:
+                  type: [string, 'null']
+                assignee:
+                  description: The reviewer holding the case while the lease runs; null otherwise.
+                  type: [string, 'null']
+                lease_expires_at:
+                  anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]
+                verdict:
+                  description: The label that closed the case.
+                  anyOf: [{type: string, enum: [fraud, legit]}, {type: 'null'}]
             CaseDetail:
               description: A case with the stored decision it was opened for.
               type: object
               additionalProperties: false
-              required: [case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at, closed_at, transaction]
+              required: [case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at, closed_at, priority, source, rule_id, assignee, lease_expires_at, verdict, transaction]
               properties:
                 case_id:
                   $ref: '#/components/schemas/CaseId'
@@ -1684,7 +2227,7 @@ enum OpenAPISpec {
                   $ref: '#/components/schemas/CaseStatus'
                 reason:
                   type: string
-                  enum: [review]
+                  enum: [review, sample]
                 score:
                   $ref: '#/components/schemas/Score'
                 risk_score:
@@ -1697,6 +2240,23 @@ enum OpenAPISpec {
                   $ref: '#/components/schemas/Timestamp'
                 closed_at:
                   anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]
+                priority:
+                  description: Queue order, highest first (expected loss = probability × amount by default; `review.priority`).
+                  type: number
+                source:
+                  description: Where the case came from; `sample` cases are approvals drawn into the exploration sample.
+                  type: string
+                  enum: [model, sample, rule]
+                rule_id:
+                  type: [string, 'null']
+                assignee:
+                  description: The reviewer holding the case while the lease runs; null otherwise.
+                  type: [string, 'null']
+                lease_expires_at:
+                  anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]
+                verdict:
+                  description: The label that closed the case.
+                  anyOf: [{type: string, enum: [fraud, legit]}, {type: 'null'}]
                 transaction:
                   $ref: '#/components/schemas/TransactionRecord'
             CaseList:
