@@ -940,7 +940,7 @@ enum OpenAPISpec {
               description: |
                 One label per line, as for `POST /v1/transactions/{id}/labels` plus `transaction_id`; `Content-Type:
                 application/x-ndjson`, optionally `Content-Encoding: gzip`. Up to 100,000 lines, each at most 64 KiB;
-                the body is read as it arrives and applied a thousand lines per transaction, so memory does not grow
+                the body is read as it arrives and applied ten thousand lines per transaction, so memory does not grow
                 with it and good lines are kept whatever follows. Each line is accepted or rejected with its line
                 number and reason (the first 1,000 rejections are listed; all are counted). A line equal to a stored
                 label (same payment, label, source and `labeled_at`, or without `labeled_at` the same payment, label

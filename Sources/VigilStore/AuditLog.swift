@@ -30,11 +30,12 @@ public struct AuditEntry: Sendable, Equatable {
 /// describe, so a change and its entry commit together or not at all; triggers refuse UPDATE and DELETE.
 public enum AuditLog {
     static func append(_ entry: AuditEntry, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (at, actor, action, entity_type, entity_id, before, after)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 entry.atMicros, entry.actor, entry.action, entry.entityType, entry.entityID, entry.before, entry.after,
             ])

@@ -55,18 +55,40 @@ public struct ReviewStore: Sendable {
     /// Claims the highest-priority open case nobody holds (or whose lease ran out) for `reviewer`.
     public func claimNext(reviewer: String, nowMicros: Int64, leaseMicros: Int64) async throws -> StoredCase? {
         try await database.pool.write { db in
+            try Self.expireLeases(now: nowMicros, db)
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT * FROM cases INDEXED BY cases_queue
-                        WHERE status = 'open' AND (assignee IS NULL OR lease_expires_at <= ?)
-                        ORDER BY priority DESC, created_at, case_id LIMIT 1
-                        """,
-                    arguments: [nowMicros])
+                    db.cachedStatement(
+                        sql: """
+                            SELECT * FROM cases INDEXED BY cases_claimable
+                            WHERE status = 'open' AND assignee IS NULL
+                            ORDER BY priority DESC, created_at, case_id LIMIT 1
+                            """))
             else { return nil }
             let found = SQLiteDecisionStore.storedCase(row)
             return try Self.assign(found, to: reviewer, now: nowMicros, lease: leaseMicros, action: "case.claimed", db)
+        }
+    }
+
+    /// Returns cases whose lease ran out to the queue (audited), so the claimable index stays exact.
+    static func expireLeases(now: Int64, _ db: Database) throws {
+        let expired = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT case_id, assignee, lease_expires_at FROM cases INDEXED BY cases_leased
+                    WHERE status = 'open' AND assignee IS NOT NULL AND lease_expires_at <= ?
+                    """),
+            arguments: [now])
+        for row in expired {
+            let caseID: String = row["case_id"]
+            let assignee: String = row["assignee"]
+            try db.cachedStatement(sql: "UPDATE cases SET assignee = NULL, lease_expires_at = NULL WHERE case_id = ?")
+                .execute(arguments: [caseID])
+            try AuditLog.append(
+                AuditEntry(
+                    atMicros: now, actor: "vigil", action: "case.lease_expired", entityType: "case", entityID: caseID,
+                    before: "{\"assignee\":\(jsonString(assignee))}", after: "{\"assignee\":null}"),
+                in: db)
         }
     }
 

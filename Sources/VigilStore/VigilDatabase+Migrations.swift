@@ -152,6 +152,10 @@ extension VigilDatabase {
                     ALTER TABLE cases ADD COLUMN lease_expires_at INTEGER;
                     ALTER TABLE cases ADD COLUMN verdict TEXT;
                     CREATE INDEX cases_queue ON cases(status, priority DESC, created_at, case_id);
+                    -- What GET /v1/cases/next reads: claimable cases only, so held ones are never scanned past.
+                    CREATE INDEX cases_claimable ON cases(priority DESC, created_at, case_id)
+                        WHERE status = 'open' AND assignee IS NULL;
+                    CREATE INDEX cases_leased ON cases(lease_expires_at) WHERE status = 'open' AND assignee IS NOT NULL;
                     -- Idempotency-Key of POST /v1/transactions/{id}/labels, per caller.
                     ALTER TABLE labels ADD COLUMN idempotency_key TEXT;
                     ALTER TABLE labels ADD COLUMN request_sha256 TEXT;

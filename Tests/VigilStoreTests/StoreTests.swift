@@ -192,3 +192,27 @@ final class Sizes: Sendable {
     var total: Int { values.withLock { $0.reduce(0, +) } }
     var commits: Int { values.withLock { $0.count } }
 }
+
+@Suite("Review store: leases")
+struct LeaseTests {
+    @Test("a lease that runs out returns the case to the queue, audited; the holder can renew before that")
+    func expiry() async throws {
+        let database = try temporaryDatabase()
+        let store = SQLiteDecisionStore(database: database, writer: GroupCommitWriter(database: database))
+        _ = try await store.record(record("t1", score: 0.5, caseID: "cs_1", createdAt: 1))
+        let review = ReviewStore(database: database)
+        let first = try await review.claimNext(reviewer: "alice", nowMicros: 1_000, leaseMicros: 500)
+        #expect(first?.caseID == "cs_1")
+        #expect(try await review.claimNext(reviewer: "bob", nowMicros: 1_400, leaseMicros: 500) == nil)
+        #expect(
+            try await review.claim(caseID: "cs_1", reviewer: "bob", nowMicros: 1_400, leaseMicros: 500)
+                == .held(by: "alice", untilMicros: 1_500))
+        // At the lease's end the case is claimable again.
+        let second = try await review.claimNext(reviewer: "bob", nowMicros: 1_500, leaseMicros: 500)
+        #expect(second?.caseID == "cs_1")
+        #expect(second?.assignee == "bob")
+        let actions = try await AuditLog.entries(entityType: "case", entityID: "cs_1", in: database).map(\.action)
+        #expect(actions == ["case.claimed", "case.lease_expired", "case.claimed"])
+        #expect(try await review.release(caseID: "cs_1", reviewer: "alice", nowMicros: 1_600) == .notHeld(by: "bob"))
+    }
+}

@@ -1,13 +1,13 @@
 import VigilCore
 import VigilStore
 
-/// `POST /v1/labels/batch`: NDJSON labels applied as they stream in, a thousand per transaction, each line
+/// `POST /v1/labels/batch`: NDJSON labels applied as they stream in, ten thousand per transaction, each line
 /// accepted or rejected with its line number and reason. Memory holds one chunk, one partial line and one batch,
 /// whatever the size of the body.
 public struct LabelBatch: Sendable {
     public static let maxLines = 100_000
     public static let maxLineBytes = 65_536
-    public static let flushSize = 1_000
+    public static let flushSize = 10_000
     /// Rejections listed in the answer at most (all are counted).
     public static let maxListedErrors = 1_000
 
