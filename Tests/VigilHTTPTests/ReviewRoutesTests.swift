@@ -339,6 +339,10 @@ struct ReviewBatchAndStatsTests {
             let text = String(buffer: metrics.body)
             #expect(text.contains("vigil_sample_miss_rate_ratio 0.25"))
             #expect(text.contains("vigil_review_queue_open_cases 0"))
+            #expect(text.contains(#"vigil_review_verdicts_per_hour_ratio{reviewer="test-review"} 0.16666"#))
+            #expect(text.contains("vigil_sample_miss_rate_low_ratio 0.0455"))
+            #expect(text.contains("vigil_review_time_to_verdict_median_seconds"))
+            #expect(text.contains("vigil_label_maturity_ratio"))
         }
     }
 

@@ -15,6 +15,15 @@ public final class VigilMetrics: Sendable {
     private let verdicts24h: Gauge
     private let reviewedFraudShare: Gauge
     private let sampleMissRate: Gauge
+    private let sampleMissRateLow: Gauge
+    private let sampleMissRateHigh: Gauge
+    private let timeToVerdictMedian: Gauge
+    private let timeToVerdictP90: Gauge
+    private let labelMaturity: Gauge
+    /// When label maturity was last computed (it scans every payment).
+    private let maturityComputedAt = Mutex<Int64>(.min)
+    /// Review verdicts per hour over the last day, per reviewer; created on first sight of a reviewer.
+    private let reviewerRates = Mutex<[String: Gauge]>([:])
     /// Challenger shadow decisions: [agreed with the champion, disagreed].
     private let shadow: [Counter]
     private let commitBatchSize: ValueHistogram
@@ -74,6 +83,24 @@ public final class VigilMetrics: Sendable {
         sampleMissRate = registry.makeGauge(
             descriptor: Self.descriptor(
                 "vigil_sample_miss_rate_ratio", "Share of labelled exploration-sample approvals that were fraud"))
+        sampleMissRateLow = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_sample_miss_rate_low_ratio", "Lower end of the 95 % Wilson interval of the sample miss rate"))
+        sampleMissRateHigh = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_sample_miss_rate_high_ratio", "Upper end of the 95 % Wilson interval of the sample miss rate"))
+        timeToVerdictMedian = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_review_time_to_verdict_median_seconds", "Median time from a case opening to its verdict"))
+        timeToVerdictP90 = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_review_time_to_verdict_p90_seconds",
+                "90th percentile of the time from a case opening to its verdict"
+            ))
+        labelMaturity = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "vigil_label_maturity_ratio",
+                "Share of payments older than 30 days that have a label (recomputed at most once a minute)"))
         commitBatchSize = registry.makeValueHistogram(
             descriptor: Self.descriptor("vigil_commit_batch_size", "Scored payments per group commit"),
             buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
@@ -124,6 +151,15 @@ public final class VigilMetrics: Sendable {
 
     public func recordShadow(agreed: Bool) { shadow[agreed ? 0 : 1].increment() }
 
+    /// Whether label maturity should be recomputed for this scrape (at most once a minute).
+    public func isMaturityDue(nowMicros: Int64) -> Bool {
+        maturityComputedAt.withLock { last in
+            guard last == .min || nowMicros - last >= 60_000_000 else { return false }
+            last = nowMicros
+            return true
+        }
+    }
+
     /// Sets the review gauges from a fresh reading, just before `/metrics` renders.
     public func recordReview(_ stats: ReviewStats) {
         queueOpen.set(Double(stats.openCases))
@@ -133,6 +169,28 @@ public final class VigilMetrics: Sendable {
         reviewedFraudShare.set(
             stats.reviewedCases > 0 ? Double(stats.confirmedFraud) / Double(stats.reviewedCases) : 0)
         sampleMissRate.set(stats.sampleLabelled > 0 ? Double(stats.sampleFraud) / Double(stats.sampleLabelled) : 0)
+        let interval = ReviewStats.wilson(successes: stats.sampleFraud, trials: stats.sampleLabelled)
+        sampleMissRateLow.set(interval?.low ?? 0)
+        sampleMissRateHigh.set(interval?.high ?? 0)
+        timeToVerdictMedian.set(stats.medianTimeToVerdictSeconds ?? 0)
+        timeToVerdictP90.set(stats.p90TimeToVerdictSeconds ?? 0)
+        if stats.matureTransactions > 0 {
+            labelMaturity.set(Double(stats.matureLabelled) / Double(stats.matureTransactions))
+        }
+        reviewerRates.withLock { gauges in
+            for (reviewer, gauge) in gauges where stats.verdictsByReviewer[reviewer] == nil { gauge.set(0.0) }
+            for (reviewer, count) in stats.verdictsByReviewer {
+                let gauge =
+                    gauges[reviewer]
+                    ?? registry.makeGauge(
+                        descriptor: Self.descriptor(
+                            "vigil_review_verdicts_per_hour_ratio",
+                            "Review verdicts per hour over the last 24 hours, by reviewer"),
+                        labels: [("reviewer", reviewer)])
+                gauges[reviewer] = gauge
+                gauge.set(Double(count) / 24)
+            }
+        }
     }
 
     public func recordCommit(batchSize: Int, seconds: Double, succeeded: Bool) {

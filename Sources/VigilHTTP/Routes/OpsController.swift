@@ -34,10 +34,10 @@ struct OpsController {
         if runtime.config.metricsRequireKey, RoleMiddleware.principal(request, runtime.authenticator) == nil {
             throw Problem.unauthorized
         }
-        // The review gauges are read when scraped (label maturity scans every payment, so it is left to /v1/stats).
-        if let stats = try? await runtime.review.store.stats(
-            nowMicros: runtime.review.clock.nowMicros(), maturityDays: nil)
-        {
+        // The review gauges are read when scraped; label maturity scans every payment, so at most once a minute.
+        let now = runtime.review.clock.nowMicros()
+        let withMaturity = metrics.isMaturityDue(nowMicros: now)
+        if let stats = try? await runtime.review.store.stats(nowMicros: now, maturityDays: withMaturity ? 30 : nil) {
             metrics.recordReview(stats)
         }
         return JSONResponse.make(
