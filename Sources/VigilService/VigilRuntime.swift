@@ -49,7 +49,7 @@ public struct VigilRuntime: Sendable {
                 store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy),
             labelBatch: LabelBatch(store: ReviewStore(database: database), clock: clock),
             explainer: Explainer(registry: registry, store: store),
-            models: ModelPages(registry: registry, labels: LabelStore(database: database)))
+            models: ModelPages(registry: registry))
     }
 
     /// Commits everything accepted and stops taking writes.

@@ -48,37 +48,8 @@ public struct NewLabel: Sendable, Equatable {
     }
 }
 
-/// Labels in SQLite: appended, never replaced.
-public struct LabelStore: Sendable {
-    public let database: VigilDatabase
-
-    public init(database: VigilDatabase) {
-        self.database = database
-    }
-
-    /// Appends a label; false when the transaction is unknown.
-    @discardableResult
-    public func append(_ label: NewLabel, recordedAtMicros: Int64) async throws -> Bool {
-        try await database.pool.write { db in
-            guard
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM transactions WHERE transaction_id = ?", arguments: [label.transactionID])
-                    != nil
-            else { return false }
-            try db.execute(
-                sql: """
-                    INSERT INTO labels (
-                        transaction_id, label, source, reason_code, note, labeled_at, recorded_at, recorded_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    label.transactionID, label.label.rawValue, label.source.rawValue, label.reasonCode, label.note,
-                    label.labeledAtMicros, recordedAtMicros, label.recordedBy,
-                ])
-            return true
-        }
-    }
-
+/// The label rules shared by the store's queries: which label of a history is the effective one.
+public enum LabelStore {
     /// One row per labelled transaction: `transaction_id`, `label` (the effective one), `labeled_at`.
     static let effectiveLabelsSQL: String = {
         let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")

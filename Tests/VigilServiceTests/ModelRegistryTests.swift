@@ -151,28 +151,29 @@ struct ModelRegistryTests {
     @Test("a version's page evaluates it on labelled payments: AUC, PR-AUC, precision and recall, label count")
     func evaluation() async throws {
         let runtime = try await VigilRuntime.open(config: temporaryConfig(), logger: logger, clock: FixedClock())
-        let labels = LabelStore(database: runtime.database)
+        let labels = ReviewStore(database: runtime.database)
         // Larger amounts are fraud here, so a model that weighs the amount separates them perfectly.
         for (index, amount) in [10.0, 20, 30, 40, 5000, 8000, 9000].enumerated() {
             _ = try await runtime.scoring.score(bytes: body("tx-\(index)", amount: amount))
-            try await labels.append(
+            _ = try await labels.addLabel(
                 NewLabel(
                     transactionID: "tx-\(index)", label: amount > 1000 ? .fraud : .legit, source: .review,
                     labeledAtMicros: 1, recordedBy: "analyst"),
-                recordedAtMicros: 2)
+                idempotencyKey: nil, requestSHA256: "", nowMicros: 2)
         }
         // A later review verdict does not outrank a chargeback; a chargeback outranks an earlier review.
-        try await labels.append(
+        _ = try await labels.addLabel(
             NewLabel(
                 transactionID: "tx-0", label: .fraud, source: .chargeback, labeledAtMicros: 3, recordedBy: "issuer"),
-            recordedAtMicros: 3)
-        try await labels.append(
+            idempotencyKey: nil, requestSHA256: "", nowMicros: 3)
+        _ = try await labels.addLabel(
             NewLabel(transactionID: "tx-0", label: .legit, source: .review, labeledAtMicros: 4, recordedBy: "analyst"),
-            recordedAtMicros: 4)
+            idempotencyKey: nil, requestSHA256: "", nowMicros: 4)
         #expect(
-            try await labels.append(
-                NewLabel(transactionID: "nope", label: .fraud, source: .review, labeledAtMicros: 1, recordedBy: "a"),
-                recordedAtMicros: 1) == false)
+            try await labels.addLabel(
+                NewLabel(
+                    transactionID: "nope", label: .fraud, source: .review, labeledAtMicros: 1, recordedBy: "a"),
+                idempotencyKey: nil, requestSHA256: "", nowMicros: 1) == .unknownTransaction)
         let uploaded = try await runtime.registry.upload(
             name: "amount", format: .vigilLogistic, file: logisticFile(weight: 3, intercept: -6), by: "lead")
         let page = try await runtime.models.version(uploaded.key)

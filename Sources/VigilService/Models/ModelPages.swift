@@ -5,11 +5,9 @@ import VigilStore
 /// evaluation on labelled payments).
 public struct ModelPages: Sendable {
     public let registry: ModelRegistry
-    public let labels: LabelStore
 
-    public init(registry: ModelRegistry, labels: LabelStore) {
+    public init(registry: ModelRegistry) {
         self.registry = registry
-        self.labels = labels
     }
 
     /// `GET /v1/models`: every version of every model and where the aliases point.
