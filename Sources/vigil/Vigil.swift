@@ -14,7 +14,10 @@ struct Vigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Fraud scoring with humans in the loop.",
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [
+            Serve.self, Migrate.self, Keys.self, CasesCommand.self, LabelCommand.self, StatsCommand.self,
+            SimulateCommand.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 

@@ -57,8 +57,10 @@ struct ConfigTests {
             try ConfigLoader().load(file: typo, environment: [:], flags: [])
         }
         #expect(
-            ConfigLoader.unknownVariables(in: ["VIGIL_SERVR_PORT": "1", "VIGIL_SERVER_PORT": "2", "VIGIL_CONFIG": "x"])
-                == ["VIGIL_SERVR_PORT"])
+            ConfigLoader.unknownVariables(in: [
+                "VIGIL_SERVR_PORT": "1", "VIGIL_SERVER_PORT": "2", "VIGIL_CONFIG": "x", "VIGIL_KEY": "k",
+                "VIGIL_URL": "u",
+            ]) == ["VIGIL_SERVR_PORT"])
         #expect(throws: ConfigError.self) {
             try ConfigLoader().load(file: nil, environment: ["VIGIL_SERVER_PORT": "http"], flags: [])
         }

@@ -35,9 +35,16 @@ public struct ConfigLoader: Sendable {
     /// `VIGIL_URL` and keys), and `vigil serve` prints them as a warning.
     public static func unknownVariables(in environment: [String: String]) -> [String] {
         let known = Set(VigilConfig.keys.map { "VIGIL_" + $0.replacingOccurrences(of: ".", with: "_").uppercased() })
-        return environment.keys.filter { $0.hasPrefix("VIGIL_") && $0 != "VIGIL_CONFIG" && !known.contains($0) }
-            .sorted()
+        return environment.keys.filter {
+            $0.hasPrefix("VIGIL_") && $0 != "VIGIL_CONFIG" && !known.contains($0) && !clientVariables.contains($0)
+        }
+        .sorted()
     }
+
+    /// Read by the client commands (`vigil cases`, `label`, `stats`, `simulate`), not by the server.
+    public static let clientVariables: Set<String> = [
+        "VIGIL_URL", "VIGIL_KEY", "VIGIL_SCORING_KEY", "VIGIL_REVIEW_KEY", "VIGIL_ADMIN_KEY",
+    ]
 
     /// `VIGIL_SERVER_PORT=9000` → `server.port`; `VIGIL_CONFIG` is the file itself, not a key.
     static func settings(fromEnvironment environment: [String: String]) -> [(
