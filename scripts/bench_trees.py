@@ -9,7 +9,8 @@ Run through scripts/bench-trees, which sets up the venv and the Swift builds. St
   3. time xgboost's one-thread batch predict, pred_contribs, and shap's C++ TreeExplainer, per row;
   4. run Vigil's release-mode timing tool on the same files, and check its margins and contributions
      against xgboost's (they must agree within 1e-6 and 1e-5);
-  5. print a table with per-row times and the ratios against the targets, and write it as JSON.
+  5. print a table with per-row times and the ratios against the targets (TreeSHAP: at least as fast as shap's
+     C++ TreeExplainer, aiming for 2×, and at most 60 µs per row, the service's explanation budget), the import time and the size of TreeSHAP's tables, and write it as JSON.
 
 Usage: bench_trees.py WORKDIR TIMING_BINARY
 """
@@ -117,6 +118,8 @@ def main() -> int:
     vigil_margin = vigil["margin_ns_per_row"] / 1e9
     vigil_shap = vigil["explain_ns_per_row"] / 1e9
     us = 1e6
+    shap_target_us = 60.0
+    table_mib = vigil["shap_table_bytes"] / 2**20
     lines = [
         f"model: xgboost {xgb.__version__} binary:logistic, {TREES} trees, max_depth {DEPTH}, {len(FEATURES)} features; "
         f"{BENCH_ROWS} rows ({int(np.isnan(rows).any(axis=1).sum())} with missing values); shap {shap.__version__}",
@@ -131,9 +134,13 @@ def main() -> int:
         f"| ≥ 2× ({'met' if xgb_batch / vigil_margin >= 2 else 'MISSED'}) |",
         f"| xgboost `pred_contribs` | {contribs_time * us:.0f} µs | | |",
         f"| shap `TreeExplainer` (C++) | {shap_time * us:.0f} µs | | |",
-        f"| Vigil TreeSHAP `explain`, one row at a time | {vigil_shap * us:.0f} µs | {shap_time / vigil_shap:.1f}× faster "
-        f"than shap, {contribs_time / vigil_shap:.1f}× than xgboost | ≥ 1×, aim 2× "
-        f"({'met' if shap_time / vigil_shap >= 2 else 'met (≥ 1×)' if shap_time / vigil_shap >= 1 else 'MISSED'}) |",
+        f"| Vigil TreeSHAP `explain`, one row at a time | {vigil_shap * us:.1f} µs | {shap_time / vigil_shap:.0f}× faster "
+        f"than shap, {contribs_time / vigil_shap:.0f}× than xgboost | ≥ 1× shap, aim 2× "
+        f"({'met' if shap_time / vigil_shap >= 2 else 'met' if shap_time >= vigil_shap else 'MISSED'}); "
+        f"≤ {shap_target_us:.0f} µs, the service's budget ({'met' if vigil_shap * us <= shap_target_us else 'MISSED'}) |",
+        "",
+        f"Vigil import (parse, normalise, TreeSHAP tables): {vigil['import_ms']:.1f} ms; TreeSHAP tables "
+        f"{table_mib:.2f} MiB ({vigil['shap_table_bytes']} bytes) for {vigil['shap_tabled_trees']} of {TREES} trees",
     ]
     print("\n".join(lines))
     summary = {
@@ -141,6 +148,8 @@ def main() -> int:
         "xgboost_predict_dmatrix_us": predict_dmatrix * us, "xgboost_inplace_predict_us": inplace * us,
         "xgboost_pred_contribs_us": contribs_time * us, "shap_treeexplainer_us": shap_time * us,
         "vigil_margin_us": vigil_margin * us, "vigil_treeshap_us": vigil_shap * us,
+        "vigil_import_ms": vigil["import_ms"], "vigil_shap_table_bytes": vigil["shap_table_bytes"],
+        "vigil_shap_tabled_trees": vigil["shap_tabled_trees"],
         "margin_speedup": xgb_batch / vigil_margin, "treeshap_speedup_vs_shap": shap_time / vigil_shap,
         "max_margin_diff": margin_diff, "max_contribution_diff": contrib_diff, "max_bias_diff": bias_diff,
     }

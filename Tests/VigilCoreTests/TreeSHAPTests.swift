@@ -191,12 +191,14 @@ struct TreeSHAPTests {
             for _ in 0..<5 {
                 var x = TreeReference.randomRow(&rng, features: features)
                 if zeroMissing, Bool.random(using: &rng) { x[0] = 1e-36 }
-                // When it is explained
+                // When it is explained (from the tables, and by walking the trees)
                 let phi = ensemble.contributions(x)
+                let walked = ensemble.pathWalkContributions(x)
                 let exact = TreeReference.shapley(ensemble, x)
                 // Then every contribution is the exact Shapley value
                 for feature in 0..<features {
                     #expect(abs(phi[feature] - exact[feature]) < 1e-9, "round \(round) feature \(feature)")
+                    #expect(abs(walked[feature] - exact[feature]) < 1e-9, "round \(round) feature \(feature)")
                 }
                 // And the margin is the sum of the reached leaves, which the contributions add up to
                 var leafSum = -0.5
@@ -211,7 +213,8 @@ struct TreeSHAPTests {
         }
     }
 
-    @Test("paths of 8 or more distinct features (the scalar leaf) also give brute-force Shapley values")
+    @Test(
+        "paths of 8 or more distinct features (the walk's scalar leaf, and the tables) give brute-force Shapley values")
     func longPaths() throws {
         var rng = SplitMix64(seed: 31)
         let features = 10
@@ -226,9 +229,11 @@ struct TreeSHAPTests {
             for _ in 0..<3 {
                 let x = TreeReference.randomRow(&rng, features: features)
                 let phi = ensemble.contributions(x)
+                let walked = ensemble.pathWalkContributions(x)
                 let exact = TreeReference.shapley(ensemble, x)
                 for feature in 0..<features {
                     #expect(abs(phi[feature] - exact[feature]) < 1e-9, "round \(round) feature \(feature)")
+                    #expect(abs(walked[feature] - exact[feature]) < 1e-9, "round \(round) feature \(feature)")
                 }
             }
         }

@@ -1,29 +1,30 @@
 extension TreeEnsemble {
-    /// Exact SHAP values of one row: path-dependent TreeSHAP (Lundberg et al. 2018, Algorithm 2) over node covers.
+    /// Exact SHAP values of one row: path-dependent TreeSHAP (Lundberg et al. 2018) over node covers.
     ///
     /// Returns one contribution per feature, in margin units, summed over the trees in Double. For every tree,
     /// `Σ contributions == leaf value − expected value` holds up to rounding, so
-    /// `expectedMargin + Σ contributions` is the margin summed in Double. Allocates only the result; the path lives
-    /// in temporary memory sized by the deepest tree, and the recursion depth is bounded by `maximumDepth`.
+    /// `expectedMargin + Σ contributions` is the margin summed in Double. Trees with tables (`SHAPTables`) are looked
+    /// up, the others walked (`pathWalkContributions`'s algorithm); both give the same values up to rounding. Allocates
+    /// only the result: the scratch lives in temporary memory sized by the largest tree.
     public func contributions(_ inputs: [Double]) -> [Double] {
         precondition(inputs.count == featureCount, "inputs must match the model's features")
         var phi = [Double](repeating: 0, count: featureCount)
-        let depth = maxDepth
-        // Segment k of the path (a node k levels down) holds at most k + 1 elements; lane reads run 8 past the end.
-        let capacity = (depth + 2) * (depth + 3) / 2 + SHAPWalker.lanes
         inputs.withUnsafeBufferPointer { inputs in
             withDoubledRow(inputs) { row in
                 phi.withUnsafeMutableBufferPointer { phi in
-                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { pathFeatures in
-                        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * capacity) { pathNumbers in
-                            let pathFeatures = pathFeatures.baseAddress!
-                            let numbers = pathNumbers.baseAddress!
-                            pathFeatures.initialize(repeating: -1, count: capacity)
-                            numbers.initialize(repeating: 0, count: 3 * capacity)
-                            walkTrees(
-                                row: row, phi: phi.baseAddress!, pathFeatures: pathFeatures, zeros: numbers,
-                                ones: numbers + capacity, weights: numbers + 2 * capacity)
+                    let phi = phi.baseAddress!
+                    if shapTables.treeCount > 0 {
+                        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: shapTables.maskCapacity) { masks in
+                            let masks = masks.baseAddress!
+                            if hasZeroMissing {
+                                addTabledContributions(row: row, phi: phi, masks: masks, NaNOrZeroMissing.self)
+                            } else {
+                                addTabledContributions(row: row, phi: phi, masks: masks, NaNMissing.self)
+                            }
                         }
+                    }
+                    if !shapTables.walkedRoots.isEmpty {
+                        shapTables.walkedRoots.withUnsafeBufferPointer { roots in walk(roots, row: row, phi: phi) }
                     }
                 }
             }
@@ -31,8 +32,43 @@ extension TreeEnsemble {
         return phi
     }
 
+    /// `contributions` by walking every tree (Algorithm 2 of Lundberg et al. 2018), without the tables: the
+    /// algorithm for trees the tables do not cover, and the reference the tables are tested against.
+    func pathWalkContributions(_ inputs: [Double]) -> [Double] {
+        precondition(inputs.count == featureCount, "inputs must match the model's features")
+        var phi = [Double](repeating: 0, count: featureCount)
+        inputs.withUnsafeBufferPointer { inputs in
+            withDoubledRow(inputs) { row in
+                phi.withUnsafeMutableBufferPointer { phi in
+                    treeRoots.withUnsafeBufferPointer { roots in walk(roots, row: row, phi: phi.baseAddress!) }
+                }
+            }
+        }
+        return phi
+    }
+
+    /// Walks the trees at `roots` for a doubled row, adding into `phi`. The path lives in temporary memory sized by
+    /// the deepest tree, and the recursion depth is bounded by `maximumDepth`.
+    private func walk(_ roots: UnsafeBufferPointer<Int>, row: UnsafeRawPointer, phi: UnsafeMutablePointer<Double>) {
+        let depth = maxDepth
+        // Segment k of the path (a node k levels down) holds at most k + 1 elements; lane reads run 8 past the end.
+        let capacity = (depth + 2) * (depth + 3) / 2 + SHAPWalker.lanes
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { pathFeatures in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * capacity) { pathNumbers in
+                let pathFeatures = pathFeatures.baseAddress!
+                let numbers = pathNumbers.baseAddress!
+                pathFeatures.initialize(repeating: -1, count: capacity)
+                numbers.initialize(repeating: 0, count: 3 * capacity)
+                walkTrees(
+                    roots, row: row, phi: phi, pathFeatures: pathFeatures, zeros: numbers,
+                    ones: numbers + capacity, weights: numbers + 2 * capacity)
+            }
+        }
+    }
+
     private func walkTrees(
-        row: UnsafeRawPointer, phi: UnsafeMutablePointer<Double>, pathFeatures: UnsafeMutablePointer<Int32>,
+        _ roots: UnsafeBufferPointer<Int>, row: UnsafeRawPointer, phi: UnsafeMutablePointer<Double>,
+        pathFeatures: UnsafeMutablePointer<Int32>,
         zeros: UnsafeMutablePointer<Double>, ones: UnsafeMutablePointer<Double>,
         weights: UnsafeMutablePointer<Double>
     ) {
@@ -52,7 +88,7 @@ extension TreeEnsemble {
                             zeros[0] = 1
                             ones[0] = 1
                             weights[0] = 1
-                            for root in treeRoots where nodes[root].childIndex != root {
+                            for root in roots where nodes[root].childIndex != root {
                                 walker.recurse(
                                     node: root, parent: 0, depth: 0, zeroFraction: 1, oneFraction: 1, feature: -1)
                             }

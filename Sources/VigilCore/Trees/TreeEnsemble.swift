@@ -118,11 +118,22 @@ public struct TreeEnsemble: Sendable {
     let expectedSum: Double
     /// TreeSHAP's constants by path length (see `makeSHAPCoefficients`).
     let shapCoefficients: [Double]
+    /// TreeSHAP precomputed per block of leaves, for trees whose paths are short enough (see `SHAPTables`).
+    let shapTables: SHAPTables
 
     /// Validates and normalises trees: child indices in range, every node reached once from the root (no cycles or
     /// shared subtrees), depth at most `maximumDepth`, features in range, thresholds not NaN, finite leaf values and
-    /// covers. Errors name the tree and node.
+    /// covers. Errors name the tree and node. Also precomputes TreeSHAP's tables (see `SHAPTables`).
     public init(featureCount: Int, baseMargin: Double, leafSum: LeafSum, trees: [Tree]) throws(ModelError) {
+        try self.init(
+            featureCount: featureCount, baseMargin: baseMargin, leafSum: leafSum, trees: trees,
+            shapTableLimits: .standard)
+    }
+
+    /// As the public initialiser, with the limits on TreeSHAP's tables chosen (tests).
+    init(
+        featureCount: Int, baseMargin: Double, leafSum: LeafSum, trees: [Tree], shapTableLimits: SHAPTableLimits
+    ) throws(ModelError) {
         guard featureCount >= 1, featureCount <= Self.maximumFeatureCount else {
             throw .invalid("the model has \(featureCount) features; between 1 and \(Self.maximumFeatureCount) expected")
         }
@@ -153,6 +164,9 @@ public struct TreeEnsemble: Sendable {
         for root in builder.roots { expected += builder.values[root] }
         self.expectedSum = expected
         self.shapCoefficients = Self.makeSHAPCoefficients(maxDepth: builder.depths.max() ?? 0)
+        self.shapTables = SHAPTables(
+            nodes: builder.packed, fractions: builder.fractions, values: builder.values, features: builder.features,
+            roots: builder.roots, featureCount: featureCount, limits: shapTableLimits)
         // Lockstep walks every tree of a group for the group's deepest path; worth it unless trees are uneven.
         var steps: [Int32] = []
         var lockstepWork = 0
@@ -176,6 +190,11 @@ public struct TreeEnsemble: Sendable {
     public var maxDepth: Int { treeDepths.max() ?? 0 }
     /// The margin before any input is known: `baseMargin` plus every tree's expected value.
     public var expectedMargin: Double { baseMargin + expectedSum }
+    /// Bytes of TreeSHAP's precomputed tables (0 when every tree is walked); at most 64 MiB.
+    public var shapTableBytes: Int { shapTables.byteCount }
+    /// Trees whose TreeSHAP comes from the tables; the others (a path of more than 10 distinct features, or past the
+    /// 64 MiB cap) are walked, and trees of a single leaf contribute nothing.
+    public var shapTabledTreeCount: Int { shapTables.treeCount }
 
     /// Trees walked side by side in the lockstep loop.
     static let lockstepWidth = 8
