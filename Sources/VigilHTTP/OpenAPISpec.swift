@@ -941,7 +941,8 @@ enum OpenAPISpec {
                 One label per line, as for `POST /v1/transactions/{id}/labels` plus `transaction_id`; `Content-Type:
                 application/x-ndjson`, optionally `Content-Encoding: gzip`. Up to 100,000 lines, each at most 64 KiB;
                 the body is read as it arrives and applied ten thousand lines per transaction, so memory does not grow
-                with it and good lines are kept whatever follows. Each line is accepted or rejected with its line
+                with it and good lines are kept whatever follows; after line 100,000 the rest is not read
+                (`body_truncated`). Each line is accepted or rejected with its line
                 number and reason (the first 1,000 rejections are listed; all are counted). A line equal to a stored
                 label (same payment, label, source and `labeled_at`, or without `labeled_at` the same payment, label
                 and source) is a duplicate and adds nothing, so a batch can be re-sent safely.
@@ -2034,7 +2035,7 @@ enum OpenAPISpec {
             LabelBatchAnswer:
               type: object
               additionalProperties: false
-              required: [lines, accepted, added, duplicates, rejected, errors, errors_truncated]
+              required: [lines, accepted, added, duplicates, rejected, errors, errors_truncated, body_truncated]
               properties:
                 lines: {type: integer, minimum: 0}
                 accepted: {type: integer, minimum: 0}
@@ -2051,6 +2052,9 @@ enum OpenAPISpec {
                       line: {type: integer, minimum: 1}
                       reason: {type: string}
                 errors_truncated: {type: boolean}
+                body_truncated:
+                  description: True when the body had more than 100,000 lines; the rest of it was not read.
+                  type: boolean
             AuditPage:
               type: object
               additionalProperties: false

@@ -20,19 +20,14 @@ enum RequestBodyReader {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw Problem.payloadTooLarge(limit: limit)
         }
-        let encoding = request.headers[.contentEncoding].map(normalizedEncoding)
-        guard encoding == nil || encoding == "identity" || encoding == "gzip" || encoding == "x-gzip" else {
-            throw Problem(
-                status: .unsupportedMediaType, slug: "unsupported-encoding", title: "Unsupported content encoding",
-                detail: "Content-Encoding \(encoding!.prefix(50)) is not supported; use gzip or none")
-        }
+        let isGzip = try isGzipEncoded(request)
         var body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw Problem.payloadTooLarge(limit: limit)
         }
-        guard encoding == "gzip" || encoding == "x-gzip" else { return body }
+        guard isGzip else { return body }
         do {
             return try body.decompress(with: .gzip(), maxSize: limit)
         } catch let error as CompressNIOError where error == .bufferOverflow {
@@ -41,6 +36,18 @@ enum RequestBodyReader {
             throw Problem.malformed(
                 FieldError(path: "$", message: "Content-Encoding is gzip but the body is not a valid gzip stream"))
         }
+    }
+
+    /// Whether the body is gzip (`Content-Encoding: gzip` or `x-gzip`); none and `identity` are plain, anything
+    /// else is refused with `415`.
+    static func isGzipEncoded(_ request: Request) throws -> Bool {
+        let encoding = request.headers[.contentEncoding].map(normalizedEncoding)
+        guard encoding == nil || encoding == "identity" || encoding == "gzip" || encoding == "x-gzip" else {
+            throw Problem(
+                status: .unsupportedMediaType, slug: "unsupported-encoding", title: "Unsupported content encoding",
+                detail: "Content-Encoding \(encoding!.prefix(50)) is not supported; use gzip or none")
+        }
+        return encoding == "gzip" || encoding == "x-gzip"
     }
 
     /// Accepts `application/json` with any letter case, spacing and a UTF-8 charset; refuses the rest (415).

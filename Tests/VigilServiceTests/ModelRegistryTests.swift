@@ -187,3 +187,32 @@ struct ModelRegistryTests {
         await runtime.close()
     }
 }
+
+@Suite("Bulk labels against the real SQLite store")
+struct LabelBatchTests {
+    @Test("lines past the limit are not read; the answer says so; split lines and CRLF are handled")
+    func lineLimit() async throws {
+        let runtime = try await VigilRuntime.open(
+            config: temporaryConfig(), logger: Logger(label: "test"), clock: FixedClock())
+        _ = try await runtime.scoring.score(bytes: body("b-1"))
+        let batch = LabelBatch(store: ReviewStore(database: runtime.database), clock: FixedClock(), lineLimit: 3)
+        var session = batch.session(recordedBy: "importer")
+        let text =
+            #"{"transaction_id":"b-1","label":"fraud","source":"chargeback"}"# + "\r\n"
+            + #"{"transaction_id":"b-1","label":"legit","source":"review"}"# + "\n" + "not json\n"
+            + #"{"transaction_id":"b-1","label":"fraud","source":"other"}"# + "\n" + "more\n"
+        let bytes = Array(text.utf8)
+        // Fed in pieces that cut lines in the middle.
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            try await session.feed(Array(bytes[start..<min(start + 7, bytes.count)]))
+        }
+        let answer = try JSONSerialization.jsonObject(with: Data(try await session.finish())) as? [String: Any]
+        #expect(answer?["lines"] as? Int == 3)
+        #expect(answer?["added"] as? Int == 2)
+        #expect(answer?["rejected"] as? Int == 1)
+        #expect(answer?["body_truncated"] as? Bool == true)
+        let history = try await ReviewStore(database: runtime.database).labels(transactionID: "b-1")
+        #expect(history.map(\.source) == [.chargeback, .review])
+        await runtime.close()
+    }
+}

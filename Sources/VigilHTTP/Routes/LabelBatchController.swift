@@ -19,14 +19,9 @@ struct LabelBatchController {
         guard let contentType, Self.mediaTypes.contains(contentType) else {
             throw Problem.unsupportedMediaType("Content-Type must be application/x-ndjson (one JSON label per line)")
         }
-        let encoding = request.headers[.contentEncoding].map(RequestBodyReader.normalizedEncoding)
-        guard encoding == nil || encoding == "identity" || encoding == "gzip" || encoding == "x-gzip" else {
-            throw Problem(
-                status: .unsupportedMediaType, slug: "unsupported-encoding", title: "Unsupported content encoding",
-                detail: "Content-Encoding \(encoding!.prefix(50)) is not supported; use gzip or none")
-        }
+        let isGzip = try RequestBodyReader.isGzipEncoded(request)
         var session = batch.session(recordedBy: ReviewController.reviewer(context))
-        if encoding == "gzip" || encoding == "x-gzip" {
+        if isGzip {
             let decompressor = CompressionAlgorithm.gzip().decompressor
             decompressor.window = ByteBufferAllocator().buffer(capacity: 65_536)
             try decompressor.startStream()
@@ -41,11 +36,13 @@ struct LabelBatchController {
                             path: "$", message: "Content-Encoding is gzip but the body is not a valid gzip stream"))
                 }
                 for piece in pieces { try await session.feed(Array(piece.readableBytesView)) }
+                if session.isFull { break }
             }
             try? decompressor.finishStream()
         } else {
             for try await chunk in request.body {
                 try await session.feed(Array(chunk.readableBytesView))
+                if session.isFull { break }
             }
         }
         return JSONResponse.make(try await session.finish(), request: request)

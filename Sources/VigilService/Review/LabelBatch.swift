@@ -6,6 +6,8 @@ import VigilStore
 /// whatever the size of the body.
 public struct LabelBatch: Sendable {
     public static let maxLines = 100_000
+    /// Lines read at most (`maxLines` outside tests).
+    public let lineLimit: Int
     public static let maxLineBytes = 65_536
     public static let flushSize = 10_000
     /// Rejections listed in the answer at most (all are counted).
@@ -14,9 +16,10 @@ public struct LabelBatch: Sendable {
     public let store: ReviewStore
     public let clock: any WallClock
 
-    public init(store: ReviewStore, clock: any WallClock) {
+    public init(store: ReviewStore, clock: any WallClock, lineLimit: Int = LabelBatch.maxLines) {
         self.store = store
         self.clock = clock
+        self.lineLimit = lineLimit
     }
 
     /// The running state of one batch request; feed it bytes, then finish it.
@@ -30,22 +33,25 @@ public struct LabelBatch: Sendable {
         public private(set) var added = 0
         public private(set) var duplicates = 0
         public private(set) var rejected = 0
+        /// True once a line past `maxLines` arrived: the rest of the body is not read.
+        public private(set) var isFull = false
         public private(set) var errors: [(line: Int, reason: String)] = []
 
         /// Feeds the next bytes of the body.
         public mutating func feed(_ bytes: [UInt8]) async throws(ServiceError) {
+            guard !isFull else { return }
             var start = 0
-            while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            while !isFull, let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 take(bytes[start..<newline])
                 try await endLine()
                 start = newline + 1
             }
-            if start < bytes.count { take(bytes[start...]) }
+            if !isFull, start < bytes.count { take(bytes[start...]) }
         }
 
         /// Applies what is left and returns the answer's JSON.
         public mutating func finish() async throws(ServiceError) -> [UInt8] {
-            if !partial.isEmpty || skippingLongLine { try await endLine() }
+            if !isFull, !partial.isEmpty || skippingLongLine { try await endLine() }
             try await flush()
             errors.sort { $0.line < $1.line }
             var writer = JSONWriter(reservingCapacity: 256 + errors.count * 80)
@@ -73,6 +79,8 @@ public struct LabelBatch: Sendable {
             writer.arrayEnd()
             writer.key("errors_truncated")
             writer.bool(rejected > errors.count)
+            writer.key("body_truncated")
+            writer.bool(isFull)
             writer.objectEnd()
             return writer.bytes
         }
@@ -102,8 +110,9 @@ public struct LabelBatch: Sendable {
                 line -= 1  // blank lines (a trailing newline) are not lines
                 return
             }
-            guard line <= LabelBatch.maxLines else {
-                reject("over the limit of \(LabelBatch.maxLines) lines")
+            guard line <= batch.lineLimit else {
+                line -= 1
+                isFull = true
                 return
             }
             let decoded = partial.withUnsafeBytes { bytes in
