@@ -12,3 +12,21 @@ public enum ServiceError: Error, Sendable, Equatable {
     /// The store refused a write or is stopping; the caller may retry.
     case unavailable(String)
 }
+
+/// Runs a store read; a failure becomes `503` (the caller may retry).
+func storeRead<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw .unavailable("the store could not be read: \(error)")
+    }
+}
+
+/// Runs a store change; a failure becomes `503` and nothing was changed.
+func storeWrite<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
+    do {
+        return try await body()
+    } catch {
+        throw .unavailable("the change could not be stored: \(error)")
+    }
+}

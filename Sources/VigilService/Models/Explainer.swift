@@ -13,12 +13,7 @@ public struct Explainer: Sendable {
 
     /// `GET /v1/transactions/{id}/explanation`: recomputed with the version recorded with the decision.
     public func explanation(transactionID id: String) async throws(ServiceError) -> [UInt8] {
-        let stored: StoredTransaction?
-        do {
-            stored = try await store.transaction(id: id)
-        } catch {
-            throw .unavailable("the store could not be read: \(error)")
-        }
+        let stored = try await storeRead { try await store.transaction(id: id) }
         guard let stored else { throw .notFound("no transaction with id \(id)") }
         guard let version = Int(stored.modelVersion) else {
             throw .notFound("model \(stored.modelName) version \(stored.modelVersion) is not in the registry")

@@ -12,7 +12,9 @@ public struct ModelPages: Sendable {
 
     /// `GET /v1/models`: every version of every model and where the aliases point.
     public func list() async throws(ServiceError) -> [UInt8] {
-        let (models, aliases) = try await read { (try await registry.store.all(), try await registry.store.aliases()) }
+        let (models, aliases) = try await storeRead {
+            (try await registry.store.all(), try await registry.store.aliases())
+        }
         var writer = JSONWriter(reservingCapacity: 4096)
         writer.objectStart()
         writer.key("aliases")
@@ -41,7 +43,7 @@ public struct ModelPages: Sendable {
 
     /// Where `champion` and `challenger` point now.
     public func aliases() async throws(ServiceError) -> [UInt8] {
-        let aliases = try await read { try await registry.store.aliases() }
+        let aliases = try await storeRead { try await registry.store.aliases() }
         var writer = JSONWriter()
         writeAliases(aliases, into: &writer)
         return writer.bytes
@@ -49,7 +51,7 @@ public struct ModelPages: Sendable {
 
     /// The page of a version just stored (`POST /v1/models` answers with it).
     public func summary(_ model: StoredModel) async throws(ServiceError) -> [UInt8] {
-        let aliases = try await read { try await registry.store.aliases() }
+        let aliases = try await storeRead { try await registry.store.aliases() }
         var writer = JSONWriter(reservingCapacity: 1024)
         writeSummary(model, aliases: aliases, into: &writer)
         return writer.bytes
@@ -57,7 +59,7 @@ public struct ModelPages: Sendable {
 
     /// `GET /v1/models/{name}/versions/{v}`: the summary plus shadow agreement and evaluation.
     public func version(_ key: ModelKey) async throws(ServiceError) -> [UInt8] {
-        let (stored, aliases, agreement, labelled) = try await read {
+        let (stored, aliases, agreement, labelled) = try await storeRead {
             (
                 try await registry.store.model(key), try await registry.store.aliases(),
                 try await registry.store.shadowAgreement(key),
@@ -84,14 +86,6 @@ public struct ModelPages: Sendable {
             writeEvaluation(evaluation, into: &writer)
         }
         return writer.bytes
-    }
-
-    private func read<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .unavailable("the registry could not be read: \(error)")
-        }
     }
 
     private func writeAliases(_ aliases: [ModelAlias: AliasTarget], into writer: inout JSONWriter) {

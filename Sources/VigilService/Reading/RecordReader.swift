@@ -14,7 +14,7 @@ public struct RecordReader: Sendable {
 
     /// `GET /v1/transactions/{id}`: the transaction, its features and the answer that was served.
     public func transaction(id: String) async throws(ServiceError) -> [UInt8] {
-        guard let stored = try await read({ try await store.transaction(id: id) }) else {
+        guard let stored = try await storeRead({ try await store.transaction(id: id) }) else {
             throw .notFound("no transaction with id \(id)")
         }
         var writer = JSONWriter()
@@ -27,7 +27,7 @@ public struct RecordReader: Sendable {
         var query = query
         let now = clock.nowMicros()
         query.nowMicros = now
-        let page = try await read { [query] in try await store.cases(query) }
+        let page = try await storeRead { [query] in try await store.cases(query) }
         var writer = JSONWriter()
         writer.objectStart()
         writer.key("items")
@@ -42,21 +42,13 @@ public struct RecordReader: Sendable {
 
     /// `GET /v1/cases/{id}`: the case and the full transaction record.
     public func caseDetail(id: String) async throws(ServiceError) -> [UInt8] {
-        guard let stored = try await read({ try await store.caseByID(id) }) else {
+        guard let stored = try await storeRead({ try await store.caseByID(id) }) else {
             throw .notFound("no case with id \(id)")
         }
-        let transaction = try await read { try await store.transaction(id: stored.transactionID) }
+        let transaction = try await storeRead { try await store.transaction(id: stored.transactionID) }
         var writer = JSONWriter()
         Self.writeCase(stored, transaction: transaction, nowMicros: clock.nowMicros(), into: &writer)
         return writer.bytes
-    }
-
-    private func read<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .unavailable("the store could not be read: \(error)")
-        }
     }
 
     /// The answer's fields with the stored transaction and features spliced in front.

@@ -17,7 +17,7 @@ public struct ReviewService: Sendable {
 
     /// `GET /v1/cases/next`: the claimed case with its transaction record, or nil when the queue is empty.
     public func claimNext(reviewer: String) async throws(ServiceError) -> [UInt8]? {
-        let claimed = try await write {
+        let claimed = try await storeWrite {
             try await store.claimNext(reviewer: reviewer, nowMicros: clock.nowMicros(), leaseMicros: policy.leaseMicros)
         }
         guard let claimed else { return nil }
@@ -27,7 +27,7 @@ public struct ReviewService: Sendable {
     /// `POST /v1/cases/{id}/claim`.
     public func claim(caseID: String, reviewer: String) async throws(ServiceError) -> [UInt8] {
         let now = clock.nowMicros()
-        switch try await write({
+        switch try await storeWrite({
             try await store.claim(caseID: caseID, reviewer: reviewer, nowMicros: now, leaseMicros: policy.leaseMicros)
         }) {
         case .claimed(let claimed): return try await caseDocument(claimed)
@@ -42,7 +42,7 @@ public struct ReviewService: Sendable {
 
     /// `POST /v1/cases/{id}/release`.
     public func release(caseID: String, reviewer: String) async throws(ServiceError) -> [UInt8] {
-        switch try await write({
+        switch try await storeWrite({
             try await store.release(caseID: caseID, reviewer: reviewer, nowMicros: clock.nowMicros())
         }) {
         case .released(let released): return try await caseDocument(released)
@@ -77,7 +77,7 @@ public struct ReviewService: Sendable {
             note: input.note, labeledAtMicros: input.labeledAtMicros ?? now, recordedBy: reviewer)
         // The request as given (labeled_at as sent, not defaulted), so a retry with the same key matches.
         let fingerprint = sha256Hex(Array("\(transactionID)\u{0}".utf8) + body)
-        let outcome = try await write {
+        let outcome = try await storeWrite {
             try await store.addLabel(label, idempotencyKey: idempotencyKey, requestSHA256: fingerprint, nowMicros: now)
         }
         let stored: StoredLabel
@@ -95,7 +95,7 @@ public struct ReviewService: Sendable {
         case .idempotencyConflict:
             throw .conflict("Idempotency-Key \(idempotencyKey ?? "") was already used for a different label request")
         }
-        let history = try await read { try await store.labels(transactionID: transactionID) }
+        let history = try await storeRead { try await store.labels(transactionID: transactionID) }
         var writer = JSONWriter(reservingCapacity: 1024)
         writer.objectStart()
         writer.key("label")
@@ -109,9 +109,9 @@ public struct ReviewService: Sendable {
 
     /// `GET /v1/transactions/{id}/labels`: the full history and the effective label.
     public func labels(transactionID: String) async throws(ServiceError) -> [UInt8] {
-        let stored = try await read { try await decisions.transaction(id: transactionID) }
+        let stored = try await storeRead { try await decisions.transaction(id: transactionID) }
         guard stored != nil else { throw .notFound("no transaction with id \(transactionID)") }
-        let history = try await read { try await store.labels(transactionID: transactionID) }
+        let history = try await storeRead { try await store.labels(transactionID: transactionID) }
         var writer = JSONWriter(reservingCapacity: 1024)
         writer.objectStart()
         Self.writeHistory(transactionID: transactionID, history, into: &writer)
@@ -121,7 +121,7 @@ public struct ReviewService: Sendable {
 
     /// `GET /v1/audit`.
     public func audit(_ query: AuditQuery) async throws(ServiceError) -> [UInt8] {
-        let (entries, next) = try await read { try await AuditLog.entries(query, in: store.database) }
+        let (entries, next) = try await storeRead { try await AuditLog.entries(query, in: store.database) }
         var writer = JSONWriter(reservingCapacity: 4096)
         writer.objectStart()
         writer.key("items")
@@ -155,7 +155,9 @@ public struct ReviewService: Sendable {
 
     /// `GET /v1/stats`.
     public func stats(maturityDays: Int) async throws(ServiceError) -> [UInt8] {
-        let stats = try await read { try await store.stats(nowMicros: clock.nowMicros(), maturityDays: maturityDays) }
+        let stats = try await storeRead {
+            try await store.stats(nowMicros: clock.nowMicros(), maturityDays: maturityDays)
+        }
         var writer = JSONWriter(reservingCapacity: 1024)
         func optional(_ value: Double?) {
             if let value { writer.number(value) } else { writer.null() }
@@ -245,7 +247,7 @@ public struct ReviewService: Sendable {
     // MARK: -
 
     private func caseDocument(_ item: StoredCase) async throws(ServiceError) -> [UInt8] {
-        let transaction = try await read { try await decisions.transaction(id: item.transactionID) }
+        let transaction = try await storeRead { try await decisions.transaction(id: item.transactionID) }
         var writer = JSONWriter(reservingCapacity: 2048)
         RecordReader.writeCase(item, transaction: transaction, nowMicros: clock.nowMicros(), into: &writer)
         return writer.bytes
@@ -285,21 +287,5 @@ public struct ReviewService: Sendable {
         writer.key("recorded_by")
         writer.string(label.recordedBy)
         writer.objectEnd()
-    }
-
-    private func read<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .unavailable("the store could not be read: \(error)")
-        }
-    }
-
-    private func write<T>(_ body: () async throws -> T) async throws(ServiceError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw .unavailable("the change could not be stored: \(error)")
-        }
     }
 }
