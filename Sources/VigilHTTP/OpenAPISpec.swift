@@ -48,6 +48,10 @@ enum OpenAPISpec {
             description: Exact explanations of a stored decision or of a what-if payment.
           - name: models
             description: "The model registry: upload, champion and challenger, promotion and rollback."
+          - name: rules
+            description: "Rules: write, version, backtest, shadow runs, alerts and the blast-radius guard."
+          - name: lists
+            description: Named value lists (cards, e-mails, devices, IP addresses, countries…) for rules.
           - name: operations
             description: Health, readiness, metrics and this document; no key needed.
         paths:
@@ -77,6 +81,7 @@ enum OpenAPISpec {
                 - bearerAuth: []
               parameters:
                 - $ref: '#/components/parameters/Explain'
+                - $ref: '#/components/parameters/RuleStrength'
               requestBody:
                 required: true
                 description: |
@@ -298,6 +303,8 @@ enum OpenAPISpec {
               x-vigil-roles: [scoring]
               security:
                 - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/RuleStrength'
               requestBody:
                 required: true
                 description: A transaction, as for `POST /v1/score`.
@@ -1161,6 +1168,557 @@ enum OpenAPISpec {
                 '503':
                   $ref: '#/components/responses/ServiceUnavailable'
 
+          /v1/rules:
+            get:
+              operationId: listRules
+              tags: [rules]
+              summary: List rules, most recently changed first
+              description: |
+                Rules with their current version. Filter by `status`; pages follow `next`.
+
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - {name: status, in: query, required: false, schema: {$ref: '#/components/schemas/RuleStatus'}}
+                - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+                - {name: cursor, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 512}}
+              responses:
+                '200':
+                  description: One page of rules.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/RuleList'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            post:
+              operationId: createRule
+              tags: [rules]
+              summary: Write a rule
+              description: |
+                A rule is an expression in Vigil's rule language (docs/rules.md) over the transaction's fields, its
+                features and named lists, and an action: `block`, `review`, `allow`, or `score` with `points` (log-odds
+                added to the model's margin, scaled by the rule strength α). The expression is parsed and type-checked
+                against the configured features and the existing lists now: a typo is refused with line, column and a
+                caret. Status defaults to `shadow` (evaluated and recorded on live traffic, never acting). A rule made
+                `active` is watched by the blast-radius guard. Audited.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/RuleRequest'
+                    example:
+                      name: Stolen cards
+                      expression: card_id in list("stolen_cards") or (amount > 500 and merchant_country in ("NG", "GH"))
+                      action: block
+                      status: shadow
+                      expires_at: '2026-12-06T00:00:00Z'
+              responses:
+                '201':
+                  description: The rule, version 1.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                    Location:
+                      schema: {type: string}
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/RulePage'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/rules/backtest:
+            post:
+              operationId: backtestRule
+              tags: [rules]
+              summary: Replay a rule over stored, labelled payments
+              description: |
+                Evaluates an expression (or a stored rule) over the stored payments that occurred in `[from, to)`
+                with the features stored with each decision and each payment's effective label: hits, hit rate,
+                amount affected; over labelled payments precision, recall, fraud amount caught and legitimate payments
+                hit; and Stripe-style buckets of the hits (labelled fraud, of which chargebacks; labelled legit;
+                unlabelled; already declined or reviewed). For `score` rules it also replays the decisions of the
+                model's margin plus `α × points` at α = 0, 0.25, 0.5, 0.75 and 1. Nothing is stored.
+
+                Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/BacktestRequest'
+                    example:
+                      expression: merchant_country = "NG" and amount > 200
+                      action: score
+                      points: 2
+                      from: '2026-11-01T00:00:00Z'
+              responses:
+                '200':
+                  description: The backtest.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/BacktestResult'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/rules/{id}:
+            get:
+              operationId: getRule
+              tags: [rules]
+              summary: A rule, its hits since it entered its status, and its precision
+              description: |
+                The current version, whether it has expired, and statistics since it entered its status (for a
+                `shadow` rule: since its shadow run started): hits, the payments scored, hit rate, precision on the
+                hits that got labels, and the same on labels of the last `rules.precision_window_days`. While the
+                blast-radius guard watches a change, `guard` says so.
+
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/RuleIdPath'
+              responses:
+                '200':
+                  description: The rule.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/RulePage'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            patch:
+              operationId: updateRule
+              tags: [rules]
+              summary: Change a rule (a new version)
+              description: |
+                Any of the rule's fields; each change is a new version, kept with the earlier ones and audited.
+                `version`, when given, must be the current version (409 otherwise). `expires_at: null` removes the
+                expiry. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/RuleIdPath'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/RulePatch'
+                    example:
+                      status: active
+                      version: 1
+              responses:
+                '200':
+                  description: The rule's new version.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/RulePage'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/rules/{id}/versions:
+            get:
+              operationId: listRuleVersions
+              tags: [rules]
+              summary: Every version of a rule, oldest first
+              description: |
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/RuleIdPath'
+              responses:
+                '200':
+                  description: The versions.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/RuleVersions'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/lists:
+            get:
+              operationId: listLists
+              tags: [lists]
+              summary: Every named list
+              description: |
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              responses:
+                '200':
+                  description: The lists, with their item counts.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListList'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            post:
+              operationId: createList
+              tags: [lists]
+              summary: Create a named list, optionally with values
+              description: |
+                A list of card ids, customers, merchants, devices, e-mails, IP addresses, countries or plain strings,
+                for rules (`card_id in list("stolen_cards")`). Values are normalised by kind: e-mails lower-cased,
+                countries upper-cased; an invalid value is refused with its position. Audited. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/ListRequest'
+                    example:
+                      name: stolen_cards
+                      kind: card_id
+                      description: Reported stolen by issuers
+                      values: [card_8f3a, card_1b22]
+              responses:
+                '201':
+                  description: The list and its first values.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListPage'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/lists/{name}:
+            get:
+              operationId: getList
+              tags: [lists]
+              summary: A list and a page of its values, in order
+              description: |
+                Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ListNamePath'
+                - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+                - {name: cursor, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 256}}
+              responses:
+                '200':
+                  description: The list.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListPage'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+            delete:
+              operationId: deleteList
+              tags: [lists]
+              summary: Delete a list and its values
+              description: |
+                Refused (409) while a `shadow` or `active` rule reads it. Audited. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ListNamePath'
+              responses:
+                '204':
+                  description: Deleted.
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/lists/{name}/items:
+            post:
+              operationId: addListItems
+              tags: [lists]
+              summary: Add values (bulk)
+              description: |
+                Up to 100,000 values per request, as JSON `{"values": [...]}` or as `text/plain` with one value per
+                line (blank lines and `#` comments skipped), optionally gzip-compressed; at most 32 MiB. Values
+                already in the list are ignored. Audited. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ListNamePath'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/ListValues'
+                  text/plain:
+                    schema:
+                      type: string
+              responses:
+                '200':
+                  description: How many were new.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListChange'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/lists/{name}/items/remove:
+            post:
+              operationId: removeListItems
+              tags: [lists]
+              summary: Remove values (bulk)
+              description: |
+                The same bodies as adding. Audited. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ListNamePath'
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/ListValues'
+                  text/plain:
+                    schema:
+                      type: string
+              responses:
+                '200':
+                  description: How many were removed.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListChange'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/lists/{name}/items/{value}:
+            delete:
+              operationId: removeListItem
+              tags: [lists]
+              summary: Remove one value
+              description: |
+                The value percent-encoded in the path. Audited. Role: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - $ref: '#/components/parameters/ListNamePath'
+                - {name: value, in: path, required: true, schema: {type: string, minLength: 1, maxLength: 256}}
+              responses:
+                '200':
+                  description: How many were removed (0 or 1).
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/ListChange'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '404':
+                  $ref: '#/components/responses/NotFound'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/alerts:
+            get:
+              operationId: listAlerts
+              tags: [rules]
+              summary: Alerts, newest first
+              description: |
+                What needs a person's attention: a rule whose precision on fresh labels fell below
+                `rules.precision_floor` (`rule_precision_floor`), a change the blast-radius guard reverted
+                (`blast_radius_revert`). Roles: `admin`, `review`.
+              x-vigil-roles: [review, admin]
+              security:
+                - bearerAuth: []
+              parameters:
+                - {name: kind, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 128}}
+                - {name: subject_id, in: query, required: false, schema: {type: string, minLength: 1, maxLength: 128}}
+                - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+                - {name: before, in: query, required: false, schema: {$ref: '#/components/schemas/Timestamp'}}
+              responses:
+                '200':
+                  description: The alerts.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/AlertList'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
           /healthz:
             get:
               operationId: health
@@ -1275,6 +1833,22 @@ enum OpenAPISpec {
                 minLength: 1
 
           parameters:
+            RuleStrength:
+              name: rule_strength
+              in: query
+              required: false
+              description: "The rule strength α for this request (default `rules.strength`): how much `score` rules' points count against the model, from 0 (the model alone) to 1."
+              schema: {type: number, minimum: 0, maximum: 1}
+            RuleIdPath:
+              name: id
+              in: path
+              required: true
+              schema: {type: string, minLength: 1, maxLength: 64}
+            ListNamePath:
+              name: name
+              in: path
+              required: true
+              schema: {type: string, pattern: '^[a-z0-9_-]{1,64}$'}
             Explain:
               name: explain
               in: query
@@ -1770,14 +2344,18 @@ enum OpenAPISpec {
                   description: The reason in words a reviewer can read.
                   type: string
             RuleHit:
-              description: A rule that matched (no rules are evaluated yet, so the list is always empty).
+              description: An active rule that matched and what it did (shadow rules are recorded, never shown here).
               type: object
               additionalProperties: false
-              required: [id, name, action]
+              required: [id, name, version, action, contribution, sentence]
               properties:
                 id: {type: string}
                 name: {type: string}
-                action: {type: string}
+                version: {type: integer, minimum: 1}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: number, description: 'For action score, the rule''s points.'}
+                contribution: {type: number, description: 'For action score, α × points, added to the margin; 0 otherwise.'}
+                sentence: {type: string}
             ModelRef:
               type: object
               additionalProperties: false
@@ -1819,7 +2397,7 @@ enum OpenAPISpec {
               description: An exact additive explanation in margin (log-odds) units.
               type: object
               additionalProperties: false
-              required: [transaction_id, model, bias, margin, probability, risk_score, decision, additivity_error, contributions, reasons]
+              required: [transaction_id, model, bias, margin, rules_contribution, final_margin, probability, risk_score, decision, additivity_error, contributions, reasons, rules]
               properties:
                 transaction_id:
                   $ref: '#/components/schemas/TransactionId'
@@ -1835,6 +2413,13 @@ enum OpenAPISpec {
                   description: The model's output before any feature is known (intercept, or expected tree value plus base score).
                   type: number
                 margin:
+                  description: The model's margin (log-odds), before rules.
+                  type: number
+                rules_contribution:
+                  description: Σ of the active `score` rules' contributions (α × points).
+                  type: number
+                final_margin:
+                  description: margin + rules_contribution; the probability is its logistic.
                   type: number
                 probability:
                   $ref: '#/components/schemas/Score'
@@ -1861,6 +2446,19 @@ enum OpenAPISpec {
                   type: array
                   items:
                     $ref: '#/components/schemas/Reason'
+                rules:
+                  description: The rules that matched (for a stored decision, as recorded then, shadow ones with `mode` shadow).
+                  type: array
+                  items:
+                    type: object
+                    required: [id, name, version, action, contribution]
+                    properties:
+                      id: {type: string}
+                      name: {type: string}
+                      version: {type: integer}
+                      action: {$ref: '#/components/schemas/RuleAction'}
+                      points: {type: ['number', 'null']}
+                      contribution: {type: number}
 
             ModelName:
               type: string
@@ -2302,6 +2900,297 @@ enum OpenAPISpec {
                     database: {type: string, const: ok}
                     model: {type: string, const: ok}
 
+            RuleStatus:
+              type: string
+              enum: [proposed, shadow, active, disabled]
+            RuleAction:
+              type: string
+              enum: [block, review, allow, score]
+            RuleRequest:
+              type: object
+              additionalProperties: false
+              required: [name, expression, action]
+              properties:
+                name: {type: string, minLength: 1, maxLength: 128}
+                expression: {type: string, minLength: 1, maxLength: 4096, description: 'docs/rules.md'}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: number, minimum: -20, maximum: 20, description: 'Required for action score; log-odds added to the margin at rule strength 1.'}
+                status: {$ref: '#/components/schemas/RuleStatus'}
+                expires_at: {$ref: '#/components/schemas/Timestamp'}
+                owner: {type: string, minLength: 1, maxLength: 128}
+                description: {type: string, minLength: 1, maxLength: 2000}
+            RulePatch:
+              type: object
+              additionalProperties: false
+              minProperties: 1
+              properties:
+                name: {type: string, minLength: 1, maxLength: 128}
+                expression: {type: string, minLength: 1, maxLength: 4096}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: ['number', 'null'], minimum: -20, maximum: 20}
+                status: {$ref: '#/components/schemas/RuleStatus'}
+                expires_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+                owner: {type: string, minLength: 1, maxLength: 128}
+                description: {type: ['string', 'null'], minLength: 1, maxLength: 2000}
+                version: {type: integer, minimum: 1, description: 'The version this change is based on; 409 when it is no longer current.'}
+            RuleFields:
+              type: object
+              required: [name, expression, action, points, status, expires_at, owner, provenance, description]
+              properties:
+                name: {type: string}
+                expression: {type: string}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: ['number', 'null']}
+                status: {$ref: '#/components/schemas/RuleStatus'}
+                expires_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+                owner: {type: string}
+                provenance:
+                  description: 'How the rule came to be: {"kind": "manual"}, or mined with the pattern it came from.'
+                  type: object
+                description: {type: ['string', 'null']}
+            Rule:
+              allOf:
+                - $ref: '#/components/schemas/RuleFields'
+                - type: object
+                  required: [id, version, expired, status_since, created_at, updated_at]
+                  properties:
+                    id: {type: string}
+                    version: {type: integer, minimum: 1}
+                    expired: {type: boolean, description: 'Past expires_at: it no longer acts or records.'}
+                    status_since: {$ref: '#/components/schemas/Timestamp'}
+                    created_at: {$ref: '#/components/schemas/Timestamp'}
+                    updated_at: {$ref: '#/components/schemas/Timestamp'}
+                    error: {type: string, description: 'Present when the rule no longer compiles (a list it reads is gone) and is not evaluated.'}
+            RulePage:
+              allOf:
+                - $ref: '#/components/schemas/Rule'
+                - type: object
+                  required: [stats]
+                  properties:
+                    stats:
+                      type: object
+                      required: [since, hits, scored, hit_rate, labelled_hits, fraud_hits, precision, fresh]
+                      properties:
+                        since: {$ref: '#/components/schemas/Timestamp'}
+                        hits: {type: integer, minimum: 0}
+                        scored: {type: integer, minimum: 0}
+                        hit_rate: {type: ['number', 'null']}
+                        labelled_hits: {type: integer, minimum: 0}
+                        fraud_hits: {type: integer, minimum: 0}
+                        precision: {type: ['number', 'null']}
+                        fresh:
+                          type: object
+                          required: [labelled_since, labelled_hits, fraud_hits, precision]
+                          properties:
+                            labelled_since: {$ref: '#/components/schemas/Timestamp'}
+                            labelled_hits: {type: integer, minimum: 0}
+                            fraud_hits: {type: integer, minimum: 0}
+                            precision: {type: ['number', 'null']}
+                    guard:
+                      $ref: '#/components/schemas/GuardWatch'
+            GuardWatch:
+              type: object
+              additionalProperties: false
+              required: [started_at, baseline, state, ended_at]
+              properties:
+                started_at: {$ref: '#/components/schemas/Timestamp'}
+                baseline:
+                  type: object
+                  additionalProperties: false
+                  required: [decisions, review_rate, decline_rate]
+                  properties:
+                    decisions: {type: integer, minimum: 0}
+                    review_rate: {type: number}
+                    decline_rate: {type: number}
+                state: {type: string, description: 'watching, kept: …, reverted: …, or not watched: …'}
+                ended_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+            RuleList:
+              type: object
+              additionalProperties: false
+              required: [items, next]
+              properties:
+                items:
+                  type: array
+                  items: {$ref: '#/components/schemas/Rule'}
+                next: {type: ['string', 'null']}
+            RuleVersions:
+              type: object
+              additionalProperties: false
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    allOf:
+                      - $ref: '#/components/schemas/RuleFields'
+                      - type: object
+                        required: [version, change, changed_by, changed_at]
+                        properties:
+                          version: {type: integer, minimum: 1}
+                          change: {type: string}
+                          changed_by: {type: string}
+                          changed_at: {$ref: '#/components/schemas/Timestamp'}
+            BacktestRequest:
+              type: object
+              additionalProperties: false
+              properties:
+                expression: {type: string, minLength: 1, maxLength: 4096}
+                rule_id: {type: string, minLength: 1, maxLength: 64}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: number, minimum: -20, maximum: 20}
+                from: {$ref: '#/components/schemas/Timestamp'}
+                to: {$ref: '#/components/schemas/Timestamp'}
+                max_rows: {type: integer, minimum: 1, maximum: 5000000}
+            CountAndAmount:
+              type: object
+              additionalProperties: false
+              required: [count, amount]
+              properties:
+                count: {type: integer, minimum: 0}
+                amount: {type: number}
+            BacktestResult:
+              type: object
+              additionalProperties: false
+              required: [subject, expression, action, points, from, to, rows, truncated, unreadable, hits, hit_rate, amount_hit, labelled, precision, recall, fraud_amount_caught, legit_hit, buckets, strengths, elapsed_ms]
+              properties:
+                subject: {type: string}
+                expression: {type: string}
+                action: {$ref: '#/components/schemas/RuleAction'}
+                points: {type: ['number', 'null']}
+                from: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+                to: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+                rows: {type: integer, minimum: 0}
+                truncated: {type: boolean}
+                unreadable: {type: integer, minimum: 0}
+                hits: {type: integer, minimum: 0}
+                hit_rate: {type: ['number', 'null']}
+                amount_hit: {type: number}
+                labelled:
+                  type: object
+                  additionalProperties: false
+                  required: [fraud, legit]
+                  properties:
+                    fraud: {$ref: '#/components/schemas/CountAndAmount'}
+                    legit: {$ref: '#/components/schemas/CountAndAmount'}
+                precision: {type: ['number', 'null']}
+                recall: {type: ['number', 'null']}
+                fraud_amount_caught: {type: number}
+                legit_hit: {$ref: '#/components/schemas/CountAndAmount'}
+                buckets:
+                  type: object
+                  additionalProperties: false
+                  required: [fraud, chargeback, legit, unlabelled, already_declined_or_reviewed]
+                  properties:
+                    fraud: {$ref: '#/components/schemas/CountAndAmount'}
+                    chargeback: {$ref: '#/components/schemas/CountAndAmount'}
+                    legit: {$ref: '#/components/schemas/CountAndAmount'}
+                    unlabelled: {$ref: '#/components/schemas/CountAndAmount'}
+                    already_declined_or_reviewed: {$ref: '#/components/schemas/CountAndAmount'}
+                strengths:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [strength, approve, review, decline, changed, precision, recall, fraud_flagged, legit_flagged]
+                    properties:
+                      strength: {type: number, minimum: 0, maximum: 1}
+                      approve: {type: integer, minimum: 0}
+                      review: {type: integer, minimum: 0}
+                      decline: {type: integer, minimum: 0}
+                      changed: {type: integer, minimum: 0}
+                      precision: {type: ['number', 'null']}
+                      recall: {type: ['number', 'null']}
+                      fraud_flagged: {$ref: '#/components/schemas/CountAndAmount'}
+                      legit_flagged: {$ref: '#/components/schemas/CountAndAmount'}
+                elapsed_ms: {type: number, minimum: 0}
+            ListKind:
+              type: string
+              enum: [card_id, customer_id, merchant_id, device_id, email, ip_address, country, string]
+            ListRequest:
+              type: object
+              additionalProperties: false
+              required: [name, kind]
+              properties:
+                name: {type: string, pattern: '^[a-z0-9_-]{1,64}$'}
+                kind: {$ref: '#/components/schemas/ListKind'}
+                description: {type: string, minLength: 1, maxLength: 2000}
+                values:
+                  type: array
+                  maxItems: 100000
+                  items: {type: string, minLength: 1, maxLength: 256}
+            ListValues:
+              type: object
+              additionalProperties: false
+              required: [values]
+              properties:
+                values:
+                  type: array
+                  maxItems: 100000
+                  items: {type: string, minLength: 1, maxLength: 256}
+            ListSummary:
+              type: object
+              required: [name, kind, description, item_count, created_by, created_at, updated_at]
+              properties:
+                name: {type: string}
+                kind: {$ref: '#/components/schemas/ListKind'}
+                description: {type: ['string', 'null']}
+                item_count: {type: integer, minimum: 0}
+                created_by: {type: string}
+                created_at: {$ref: '#/components/schemas/Timestamp'}
+                updated_at: {$ref: '#/components/schemas/Timestamp'}
+            ListList:
+              type: object
+              additionalProperties: false
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items: {$ref: '#/components/schemas/ListSummary'}
+            ListPage:
+              allOf:
+                - $ref: '#/components/schemas/ListSummary'
+                - type: object
+                  required: [items, next]
+                  properties:
+                    items:
+                      type: array
+                      items:
+                        type: object
+                        additionalProperties: false
+                        required: [value, added_by, added_at]
+                        properties:
+                          value: {type: string}
+                          added_by: {type: string}
+                          added_at: {$ref: '#/components/schemas/Timestamp'}
+                    next: {type: ['string', 'null']}
+            ListChange:
+              type: object
+              additionalProperties: false
+              required: [item_count]
+              properties:
+                added: {type: integer, minimum: 0}
+                removed: {type: integer, minimum: 0}
+                item_count: {type: integer, minimum: 0}
+            AlertList:
+              type: object
+              additionalProperties: false
+              required: [items]
+              properties:
+                items:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [id, kind, subject_type, subject_id, message, details, created_at, resolved_at]
+                    properties:
+                      id: {type: string}
+                      kind: {type: string}
+                      subject_type: {type: string}
+                      subject_id: {type: string}
+                      message: {type: string}
+                      details: {type: object}
+                      created_at: {$ref: '#/components/schemas/Timestamp'}
+                      resolved_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
             FieldError:
               type: object
               additionalProperties: false

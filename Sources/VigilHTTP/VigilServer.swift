@@ -17,7 +17,12 @@ public enum VigilServer {
         ("/v1/models/aliases/challenger", [.delete]), ("/v1/cases/next", [.get, .head]),
         ("/v1/cases/{id}/claim", [.post]), ("/v1/cases/{id}/release", [.post]),
         ("/v1/transactions/{id}/labels", [.get, .head, .post]), ("/v1/audit", [.get, .head]),
-        ("/v1/labels/batch", [.post]), ("/v1/stats", [.get, .head]),
+        ("/v1/labels/batch", [.post]), ("/v1/stats", [.get, .head]), ("/v1/rules", [.get, .head, .post]),
+        ("/v1/rules/backtest", [.post]), ("/v1/rules/{id}", [.get, .head, .patch]),
+        ("/v1/rules/{id}/versions", [.get, .head]), ("/v1/lists", [.get, .head, .post]),
+        ("/v1/lists/{name}", [.get, .head, .delete]), ("/v1/lists/{name}/items", [.post]),
+        ("/v1/lists/{name}/items/remove", [.post]), ("/v1/lists/{name}/items/{value}", [.delete]),
+        ("/v1/alerts", [.get, .head]),
     ])
 
     /// The routes, their roles and the middleware, in one place.
@@ -36,7 +41,9 @@ public enum VigilServer {
         let explain = ExplainController(
             explainer: runtime.explainer, scoring: runtime.scoring, maxBodyBytes: runtime.config.maxBodyBytes)
         let models = ModelsController(
-            registry: runtime.registry, pages: runtime.models, maxUploadBytes: runtime.config.maxModelUploadBytes)
+            registry: runtime.registry, pages: runtime.models, maxUploadBytes: runtime.config.maxModelUploadBytes,
+            rateGuard: runtime.rules.rateGuard, clock: runtime.rules.clock)
+        let rules = RulesController(rules: runtime.rules, maxBodyBytes: runtime.config.maxBodyBytes)
         let auth = runtime.authenticator
 
         router.get("/healthz", use: ops.health)
@@ -81,6 +88,30 @@ public enum VigilServer {
             .get("{id}", use: read.caseDetail)
             .post("{id}/claim", use: review.claim)
             .post("{id}/release", use: review.release)
+        router.group("/v1/rules")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
+            .get(use: rules.list)
+            .get("{id}", use: rules.rule)
+            .get("{id}/versions", use: rules.versions)
+        router.group("/v1/rules")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin]))
+            .post(use: rules.create)
+            .post("backtest", use: rules.backtest)
+            .patch("{id}", use: rules.update)
+        router.group("/v1/lists")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
+            .get(use: rules.lists)
+            .get("{name}", use: rules.listPage)
+        router.group("/v1/lists")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin]))
+            .post(use: rules.createList)
+            .delete("{name}", use: rules.deleteList)
+            .post("{name}/items", use: rules.addItems)
+            .post("{name}/items/remove", use: rules.removeItems)
+            .delete("{name}/items/{value}", use: rules.removeItem)
+        router.group("/v1/alerts")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
+            .get(use: rules.alerts)
 
         return router
     }
@@ -97,7 +128,10 @@ public enum VigilServer {
             configuration: .init(
                 address: .hostname(runtime.config.host, port: runtime.config.port), serverName: "vigil",
                 backlog: 1024),
-            services: [runtime.authenticator, LogFlusher()],
+            services: [
+                runtime.authenticator, LogFlusher(),
+                RuleMonitor(rules: runtime.rules, logger: Logger(label: "vigil.rules")),
+            ],
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -19,6 +19,7 @@ public struct VigilRuntime: Sendable {
     public let labelBatch: LabelBatch
     public let explainer: Explainer
     public let models: ModelPages
+    public let rules: RuleService
 
     /// Opens the database (creating and migrating it), loads the model and checks it against the features.
     public static func open(
@@ -40,16 +41,32 @@ public struct VigilRuntime: Sendable {
         let authenticator = Authenticator(
             keys: keys, refreshInterval: .seconds(config.keyRefreshSeconds), logger: logger)
         try await authenticator.refresh()
+        let engine = RuleEngine(
+            rules: RuleStore(database: database), lists: ListStore(database: database), featureNames: extractor.names)
+        try await engine.reload()
+        let rateGuard = BlastRadiusGuard(
+            settings: .init(
+                enabled: config.guardEnabled, factor: config.guardFactor, windowMinutes: config.guardWindowMinutes,
+                baselineMinutes: config.guardBaselineMinutes, minDecisions: config.guardMinDecisions,
+                minRate: config.guardMinRate),
+            logger: logger)
+        let rules = RuleService(
+            engine: engine, store: engine.rules, lists: engine.lists, alerts: AlertStore(database: database),
+            scan: BacktestScan(database: database), registry: registry, rateGuard: rateGuard, clock: clock,
+            settings: config.ruleSettings)
         return VigilRuntime(
             config: config, database: database, writer: writer, store: store, keys: keys,
             authenticator: authenticator, registry: registry,
-            scoring: ScoringService(registry: registry, store: store, clock: clock, review: config.reviewPolicy),
+            scoring: ScoringService(
+                registry: registry, store: store, clock: clock, review: config.reviewPolicy, rules: engine,
+                rates: rateGuard.rates, defaultStrength: config.ruleStrength),
             reader: RecordReader(store: store, clock: clock),
             review: ReviewService(
                 store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy),
             labelBatch: LabelBatch(store: ReviewStore(database: database), clock: clock),
-            explainer: Explainer(registry: registry, store: store),
-            models: ModelPages(registry: registry))
+            explainer: Explainer(
+                registry: registry, store: store, rules: engine, clock: clock, defaultStrength: config.ruleStrength),
+            models: ModelPages(registry: registry), rules: rules)
     }
 
     /// Commits everything accepted and stops taking writes.

@@ -28,11 +28,14 @@ public struct StoredTransaction: Sendable, Equatable {
     public var modelVersion: String
     public var modelSHA256: String?
     public var decision: String
+    /// The rules that matched, with their contributions (JSON array), when any did.
+    public var rules: String?
 
     public init(
         transactionID: String, body: String, features: String, answer: String, caseID: String?, modelName: String,
-        modelVersion: String, modelSHA256: String?, decision: String
+        modelVersion: String, modelSHA256: String?, decision: String, rules: String? = nil
     ) {
+        self.rules = rules
         self.transactionID = transactionID
         self.body = body
         self.features = features

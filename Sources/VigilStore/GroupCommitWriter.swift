@@ -136,6 +136,7 @@ public final class GroupCommitWriter: Sendable {
         let insertTransaction: Statement
         let insertCase: Statement
         let selectExisting: Statement
+        let insertHit: Statement
 
         init(_ db: Database) throws {
             insertTransaction = try db.cachedStatement(
@@ -143,16 +144,21 @@ public final class GroupCommitWriter: Sendable {
                     INSERT INTO transactions (
                         transaction_id, occurred_at, amount, currency, body, features, score, risk_score, decision,
                         model_name, model_version, answer, case_id, scored_at, model_sha256,
-                        challenger_name, challenger_version, challenger_score, challenger_decision)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        challenger_name, challenger_version, challenger_score, challenger_decision, rules, margin)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(transaction_id) DO NOTHING
                     """)
             insertCase = try db.cachedStatement(
                 sql: """
                     INSERT INTO cases (
                         case_id, transaction_id, status, reason, score, risk_score, amount, currency, created_at,
-                        priority, source)
-                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)
+                        priority, source, rule_id)
+                    VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            insertHit = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO rule_hits (transaction_id, rule_id, rule_version, mode, action, scored_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """)
             selectExisting = try db.cachedStatement(
                 sql: "SELECT body, answer FROM transactions WHERE transaction_id = ?")
@@ -165,7 +171,7 @@ public final class GroupCommitWriter: Sendable {
             record.features, record.score, record.riskScore, record.decision, record.modelName,
             record.modelVersion, record.answer, record.openedCase?.caseID, record.scoredAtMicros, record.modelSHA256,
             record.challenger?.name, record.challenger?.version, record.challenger?.score,
-            record.challenger?.decision,
+            record.challenger?.decision, record.rulesJSON, record.margin,
         ])
         guard db.changesCount == 1 else {
             let existing = try Row.fetchOne(statements.selectExisting, arguments: [record.transactionID])
@@ -176,6 +182,12 @@ public final class GroupCommitWriter: Sendable {
             try statements.insertCase.execute(arguments: [
                 openedCase.caseID, record.transactionID, openedCase.reason, record.score, record.riskScore,
                 record.amount, record.currency, record.scoredAtMicros, openedCase.priority, openedCase.source.rawValue,
+                openedCase.ruleID,
+            ])
+        }
+        for hit in record.ruleHits {
+            try statements.insertHit.execute(arguments: [
+                record.transactionID, hit.ruleID, hit.version, hit.mode, hit.action, record.scoredAtMicros,
             ])
         }
         return .inserted

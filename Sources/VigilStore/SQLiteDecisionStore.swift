@@ -26,7 +26,7 @@ public final class SQLiteDecisionStore: DecisionStore {
                 db,
                 sql: """
                     SELECT transaction_id, body, features, answer, case_id, model_name, model_version, model_sha256,
-                        decision
+                        decision, rules
                     FROM transactions WHERE transaction_id = ?
                     """,
                 arguments: [id]
@@ -34,7 +34,8 @@ public final class SQLiteDecisionStore: DecisionStore {
                 StoredTransaction(
                     transactionID: $0["transaction_id"], body: $0["body"], features: $0["features"],
                     answer: $0["answer"], caseID: $0["case_id"], modelName: $0["model_name"],
-                    modelVersion: $0["model_version"], modelSHA256: $0["model_sha256"], decision: $0["decision"])
+                    modelVersion: $0["model_version"], modelSHA256: $0["model_sha256"], decision: $0["decision"],
+                    rules: $0["rules"])
             }
         }
     }

@@ -22,13 +22,23 @@ public struct ScoreRecord: Sendable, Equatable {
     public var scoredAtMicros: Int64
     /// The case to open with this decision, if any.
     public var openedCase: NewCase?
+    /// Every rule version that matched, active and shadow.
+    public var ruleHits: [RuleHit]
+    /// The matched rules with their contributions, JSON (nil when none matched).
+    public var rulesJSON: String?
+    /// The model's margin before rules (backtests of `score` rules replay from it).
+    public var margin: Double?
 
     public init(
         transactionID: String, occurredAtMicros: Int64, amount: Double, currency: String, body: String,
         features: String, score: Double, riskScore: Int, decision: String, modelName: String,
         modelVersion: String, modelSHA256: String, challenger: ShadowRecord? = nil, answer: String,
-        scoredAtMicros: Int64, openedCase: NewCase? = nil
+        scoredAtMicros: Int64, openedCase: NewCase? = nil, ruleHits: [RuleHit] = [], rulesJSON: String? = nil,
+        margin: Double? = nil
     ) {
+        self.ruleHits = ruleHits
+        self.rulesJSON = rulesJSON
+        self.margin = margin
         self.transactionID = transactionID
         self.occurredAtMicros = occurredAtMicros
         self.amount = amount
@@ -45,6 +55,22 @@ public struct ScoreRecord: Sendable, Equatable {
         self.answer = answer
         self.scoredAtMicros = scoredAtMicros
         self.openedCase = openedCase
+    }
+}
+
+/// A rule version that matched a decision.
+public struct RuleHit: Sendable, Equatable {
+    public var ruleID: String
+    public var version: Int
+    /// `active` or `shadow`.
+    public var mode: String
+    public var action: String
+
+    public init(ruleID: String, version: Int, mode: String, action: String) {
+        self.ruleID = ruleID
+        self.version = version
+        self.mode = mode
+        self.action = action
     }
 }
 
@@ -80,8 +106,13 @@ public struct NewCase: Sendable, Equatable {
     /// Queue order: higher first (expected loss = probability × amount by default).
     public var priority: Double
     public var source: CaseSource
+    /// The `review` rule that opened it, for source `rule`.
+    public var ruleID: String?
 
-    public init(caseID: String, reason: String, priority: Double = 0, source: CaseSource = .model) {
+    public init(
+        caseID: String, reason: String, priority: Double = 0, source: CaseSource = .model, ruleID: String? = nil
+    ) {
+        self.ruleID = ruleID
         self.caseID = caseID
         self.reason = reason
         self.priority = priority

@@ -164,6 +164,93 @@ extension VigilDatabase {
                     CREATE INDEX audit_log_by_time ON audit_log(at, id);
                     """)
         }
+        migrator.registerMigration("0004-rules-lists-alerts") { db in
+            try db.execute(
+                sql: """
+                    -- Rules: the current version of each, and every version ever (immutable).
+                    CREATE TABLE rules (
+                        rule_id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        expression TEXT NOT NULL,
+                        action TEXT NOT NULL CHECK (action IN ('block', 'review', 'allow', 'score')),
+                        points REAL,
+                        status TEXT NOT NULL CHECK (status IN ('proposed', 'shadow', 'active', 'disabled')),
+                        expires_at INTEGER,
+                        owner TEXT NOT NULL,
+                        provenance TEXT NOT NULL,
+                        description TEXT,
+                        version INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        status_since INTEGER NOT NULL
+                    );
+                    CREATE INDEX rules_by_status ON rules(status);
+                    CREATE INDEX rules_by_update ON rules(updated_at DESC, rule_id DESC);
+                    CREATE TABLE rule_versions (
+                        rule_id TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        expression TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        points REAL,
+                        status TEXT NOT NULL,
+                        expires_at INTEGER,
+                        owner TEXT NOT NULL,
+                        provenance TEXT NOT NULL,
+                        description TEXT,
+                        changed_by TEXT NOT NULL,
+                        changed_at INTEGER NOT NULL,
+                        change TEXT NOT NULL,
+                        PRIMARY KEY (rule_id, version)
+                    );
+                    CREATE TRIGGER rule_versions_immutable_update BEFORE UPDATE ON rule_versions
+                    BEGIN SELECT RAISE(ABORT, 'rule versions are immutable'); END;
+                    CREATE TRIGGER rule_versions_immutable_delete BEFORE DELETE ON rule_versions
+                    BEGIN SELECT RAISE(ABORT, 'rule versions are immutable'); END;
+                    -- One row per decision and matched rule version (active or shadow).
+                    CREATE TABLE rule_hits (
+                        transaction_id TEXT NOT NULL,
+                        rule_id TEXT NOT NULL,
+                        rule_version INTEGER NOT NULL,
+                        mode TEXT NOT NULL CHECK (mode IN ('active', 'shadow')),
+                        action TEXT NOT NULL,
+                        scored_at INTEGER NOT NULL,
+                        PRIMARY KEY (rule_id, scored_at, transaction_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX rule_hits_by_transaction ON rule_hits(transaction_id);
+                    ALTER TABLE transactions ADD COLUMN rules TEXT;
+                    ALTER TABLE transactions ADD COLUMN margin REAL;
+                    -- Named lists for rules.
+                    CREATE TABLE lists (
+                        name TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('card_id', 'customer_id', 'merchant_id', 'device_id',
+                            'email', 'ip_address', 'country', 'string')),
+                        description TEXT,
+                        created_by TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE list_items (
+                        list_name TEXT NOT NULL REFERENCES lists(name) ON DELETE CASCADE,
+                        value TEXT NOT NULL,
+                        added_by TEXT NOT NULL,
+                        added_at INTEGER NOT NULL,
+                        PRIMARY KEY (list_name, value)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE alerts (
+                        alert_id TEXT PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        subject_type TEXT NOT NULL,
+                        subject_id TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        dedupe_key TEXT UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        resolved_at INTEGER
+                    );
+                    CREATE INDEX alerts_by_time ON alerts(created_at DESC, alert_id DESC);
+                    """)
+        }
         return migrator
     }()
 }

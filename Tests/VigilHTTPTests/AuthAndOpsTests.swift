@@ -36,6 +36,20 @@ struct AuthAndOpsTests {
         (.post, "/v1/transactions/tx-auth/labels", [.review], #"{"label":"fraud","source":"review"}"#, .created),
         (.get, "/v1/transactions/tx-auth/labels", [.scoring, .review, .admin], nil, .ok),
         (.get, "/v1/audit", [.review, .admin], nil, .ok),
+        (.get, "/v1/rules", [.review, .admin], nil, .ok),
+        (.post, "/v1/rules", [.admin], #"{"name":"big","expression":"amount > 1000","action":"review"}"#, .created),
+        (.get, "/v1/rules/rl_none", [.review, .admin], nil, .notFound),
+        (.patch, "/v1/rules/rl_none", [.admin], #"{"status":"disabled"}"#, .notFound),
+        (.get, "/v1/rules/rl_none/versions", [.review, .admin], nil, .notFound),
+        (.post, "/v1/rules/backtest", [.admin], #"{"expression":"amount > 10"}"#, .ok),
+        (.get, "/v1/lists", [.review, .admin], nil, .ok),
+        (.post, "/v1/lists", [.admin], #"{"name":"stolen","kind":"card_id","values":["card_9"]}"#, .created),
+        (.get, "/v1/lists/none", [.review, .admin], nil, .notFound),
+        (.delete, "/v1/lists/none", [.admin], nil, .notFound),
+        (.post, "/v1/lists/none/items", [.admin], #"{"values":["x"]}"#, .notFound),
+        (.post, "/v1/lists/none/items/remove", [.admin], #"{"values":["x"]}"#, .notFound),
+        (.delete, "/v1/lists/none/items/x", [.admin], nil, .notFound),
+        (.get, "/v1/alerts", [.review, .admin], nil, .ok),
     ]
 
     @Test("no key or an unknown key is 401, a wrong role 403, a right role passes", arguments: routes)

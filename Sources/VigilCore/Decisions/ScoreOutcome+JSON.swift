@@ -17,6 +17,9 @@ extension ScoreOutcome {
         writer.arrayEnd()
         writer.key("rules")
         writer.arrayStart()
+        for match in ruleMatches where match.mode == .active {
+            writeRuleMatch(match, strength: ruleStrength, decided: match == forcingRule, into: &writer)
+        }
         writer.arrayEnd()
         writer.key("model")
         writer.objectStart()
@@ -83,4 +86,84 @@ public func writeReason(_ reason: Reason, into writer: inout JSONWriter) {
     writer.key("sentence")
     writer.string(reason.sentence)
     writer.objectEnd()
+}
+
+/// One matched rule as the score answer and the explanation write it: id, name, version, action, points,
+/// contribution to the margin and a sentence.
+public func writeRuleMatch(_ match: RuleMatch, strength: Double, decided: Bool, into writer: inout JSONWriter) {
+    writer.objectStart()
+    writer.key("id")
+    writer.string(match.id)
+    writer.key("name")
+    writer.string(match.name)
+    writer.key("version")
+    writer.int(match.version)
+    writer.key("action")
+    writer.string(match.action.name)
+    if let points = match.action.points {
+        writer.key("points")
+        writer.number(points)
+    }
+    writer.key("contribution")
+    writer.number(match.contribution)
+    writer.key("sentence")
+    writer.string(ruleSentence(match, strength: strength, decided: decided))
+    writer.objectEnd()
+}
+
+/// A readable sentence for a matched rule.
+public func ruleSentence(_ match: RuleMatch, strength: Double, decided: Bool) -> String {
+    let subject = "Rule \u{201C}\(match.name)\u{201D}"
+    switch match.action {
+    case .allow:
+        return subject + (decided ? " allows this payment, over the model and every other rule." : " matched.")
+    case .block:
+        return subject + (decided ? " blocks this payment." : " matched, but an allow rule took precedence.")
+    case .review:
+        return subject + (decided ? " sends this payment to review." : " matched, but a stronger rule decided.")
+    case .score(let points):
+        return subject + " adds \(formatNumber(points, signed: true)) points at rule strength "
+            + "\(formatNumber(strength, signed: false)): \(formatNumber(match.contribution, signed: true)) to the log-odds."
+    }
+}
+
+private func formatNumber(_ value: Double, signed: Bool) -> String {
+    var writer = JSONWriter(reservingCapacity: 24)
+    writer.number((value * 1000).rounded() / 1000)
+    let text = String(decoding: writer.bytes, as: UTF8.self)
+    return signed && value > 0 ? "+" + text : text
+}
+
+extension ScoreOutcome {
+    /// Every matched rule, active and shadow, as stored with the decision (nil when none matched):
+    /// `[{"id", "name", "version", "action", "points", "mode", "contribution", "strength", "decided"}]`.
+    public func rulesJSON() -> String? {
+        guard !ruleMatches.isEmpty else { return nil }
+        var writer = JSONWriter(reservingCapacity: 160 * ruleMatches.count)
+        writer.arrayStart()
+        for match in ruleMatches {
+            writer.objectStart()
+            writer.key("id")
+            writer.string(match.id)
+            writer.key("name")
+            writer.string(match.name)
+            writer.key("version")
+            writer.int(match.version)
+            writer.key("action")
+            writer.string(match.action.name)
+            writer.key("points")
+            writer.optionalNumber(match.action.points)
+            writer.key("mode")
+            writer.string(match.mode.rawValue)
+            writer.key("contribution")
+            writer.number(match.contribution)
+            writer.key("strength")
+            writer.number(ruleStrength)
+            writer.key("decided")
+            writer.bool(match == forcingRule)
+            writer.objectEnd()
+        }
+        writer.arrayEnd()
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
 }

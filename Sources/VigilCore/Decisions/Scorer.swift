@@ -56,13 +56,24 @@ public struct Scorer: Sendable {
         try Scorer(extractor: extractor, model: model, policy: policy, reasonWriter: reasonWriter)
     }
 
-    public func score(_ transaction: Transaction, explain mode: ExplainMode = .whenFlagged) -> ScoreOutcome {
+    /// Scores a payment: the model's margin, plus `strength × points` of every active `score` rule that matches,
+    /// through the thresholds, then the forcing rules (`allow` over `block` over `review`).
+    public func score(
+        _ transaction: Transaction, explain mode: ExplainMode = .whenFlagged, rules: RuleBook = .empty,
+        strength: Double = 1, nowMicros: Int64 = 0
+    ) -> ScoreOutcome {
         let features = extractor.extract(transaction)
         let inputs = champion.inputs(from: features)
-        let margin = model.margin(inputs)
+        let modelMargin = model.margin(inputs)
+        let matches =
+            rules.rules.isEmpty
+            ? [] : rules.matches(transaction, features: features, strength: strength, nowMicros: nowMicros)
+        var margin = modelMargin
+        for match in matches { margin += match.contribution }
         let probability = Explanation.logistic(margin)
         let riskScore = DecisionPolicy.riskScore(probability: probability)
-        let decision = policy.decide(riskScore: riskScore)
+        let forcing = RuleVerdict.forcing(matches)
+        let decision = RuleVerdict.decide(thresholds: policy.decide(riskScore: riskScore), forcing: forcing)
         var explanation: Explanation?
         var reasons: [Reason] = []
         if mode == .always || decision != .approve {
@@ -73,8 +84,9 @@ public struct Scorer: Sendable {
         }
         return ScoreOutcome(
             transaction: transaction, featureNames: extractor.names, features: features, margin: margin,
-            explanation: explanation, probability: probability, riskScore: riskScore, decision: decision,
-            reasons: reasons, modelName: model.name, modelVersion: model.version)
+            modelMargin: modelMargin, explanation: explanation, probability: probability, riskScore: riskScore,
+            decision: decision, reasons: reasons, modelName: model.name, modelVersion: model.version,
+            ruleMatches: matches, forcingRule: forcing, ruleStrength: strength)
     }
 
     /// A shadow score of the same features by another model (the challenger), decided by the same policy.
@@ -93,8 +105,10 @@ public struct ScoreOutcome: Sendable {
     public var featureNames: [String]
     /// Values in the order of `featureNames`; `Double.nan` is missing.
     public var features: [Double]
-    /// The champion's margin (log-odds): the score is its logistic.
+    /// The margin (log-odds) the score is the logistic of: the model's plus the active `score` rules' contributions.
     public var margin: Double
+    /// The champion's own margin, before any rule.
+    public var modelMargin: Double
     /// The exact explanation, when the decision or the caller asked for one (see `ExplainMode`).
     public var explanation: Explanation?
     public var probability: Double
@@ -103,6 +117,15 @@ public struct ScoreOutcome: Sendable {
     public var reasons: [Reason]
     public var modelName: String
     public var modelVersion: String
+    /// Every live rule that matched, active and shadow.
+    public var ruleMatches: [RuleMatch] = []
+    /// The `allow`, `block` or `review` rule that forced the decision, if any.
+    public var forcingRule: RuleMatch? = nil
+    /// The rule strength α this payment was scored with.
+    public var ruleStrength: Double = 1
+
+    /// The active matches: what the caller sees and what acted.
+    public var activeMatches: [RuleMatch] { ruleMatches.filter { $0.mode == .active } }
 }
 
 /// A model's score that is recorded but decides nothing.

@@ -20,6 +20,8 @@ struct ExplainController {
         let transaction = try body.withUnsafeReadableBytes { bytes throws(ServiceError) in
             try scoring.decode(body: bytes)
         }
-        return JSONResponse.make(explainer.whatIf(transaction), request: request, compressible: true)
+        let options = try ScoreController.options(request, allowExplain: false)
+        return JSONResponse.make(
+            explainer.whatIf(transaction, strength: options.strength), request: request, compressible: true)
     }
 }

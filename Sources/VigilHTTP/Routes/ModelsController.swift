@@ -10,6 +10,9 @@ struct ModelsController {
     let registry: ModelRegistry
     let pages: ModelPages
     let maxUploadBytes: Int
+    /// Watches promotions to champion (the blast-radius guard).
+    let rateGuard: BlastRadiusGuard?
+    let clock: any WallClock
 
     /// `POST /v1/models?name=…&format=…` with the file as the body.
     func upload(_ request: Request, context: VigilRequestContext) async throws -> Response {
@@ -53,6 +56,11 @@ struct ModelsController {
         let body = try await RequestBodyReader.jsonBody(request, limit: 4096)
         let alias = try Self.alias(in: body)
         try await registry.promote(key, to: alias, by: Self.actor(context))
+        if alias == .champion {
+            rateGuard?.watchChampion(
+                description: "model \(key.name) version \(key.version) promoted to champion",
+                nowMicros: clock.nowMicros())
+        }
         return try await aliasesAnswer(request)
     }
 

@@ -23,6 +23,20 @@ import VigilStore
 /// - `review.priority` · `VIGIL_REVIEW_PRIORITY` · `expected_loss` (probability × amount; or `score`, `amount`)
 /// - `review.sample_rate` · `VIGIL_REVIEW_SAMPLE_RATE` · `0.005` (share of approvals that also open a `sample` case)
 /// - `review.lease_seconds` · `VIGIL_REVIEW_LEASE_SECONDS` · `900` (how long a claim holds a case)
+/// - `rules.strength` · `VIGIL_RULES_STRENGTH` · `1` (α ∈ [0, 1]: how much `score` rules' points count against the
+///   model; `POST /v1/score?rule_strength=` overrides it per request)
+/// - `rules.max_live` · `VIGIL_RULES_MAX_LIVE` · `1000` (rules in `shadow` or `active` at once)
+/// - `rules.precision_floor` · `VIGIL_RULES_PRECISION_FLOOR` · `0.5` (an active rule below it on fresh labels raises
+///   an alert)
+/// - `rules.precision_min_labels` · `VIGIL_RULES_PRECISION_MIN_LABELS` · `20` (labelled hits needed before it is judged)
+/// - `rules.precision_window_days` · `VIGIL_RULES_PRECISION_WINDOW_DAYS` · `7` (what "fresh" labels are)
+/// - `rules.check_interval_seconds` · `VIGIL_RULES_CHECK_INTERVAL_SECONDS` · `60` (precision and expiry checks)
+/// - `guard.enabled` · `VIGIL_GUARD_ENABLED` · `true` (the blast-radius guard on rule changes and promotions)
+/// - `guard.factor` · `VIGIL_GUARD_FACTOR` · `3` (k: revert when the decline or review rate exceeds k × baseline)
+/// - `guard.window_minutes` · `VIGIL_GUARD_WINDOW_MINUTES` · `10` (N: how long after a change it is watched)
+/// - `guard.baseline_minutes` · `VIGIL_GUARD_BASELINE_MINUTES` · `60` (the trailing baseline before the change)
+/// - `guard.min_decisions` · `VIGIL_GUARD_MIN_DECISIONS` · `200` (decisions after the change before it is judged)
+/// - `guard.min_rate` · `VIGIL_GUARD_MIN_RATE` · `0.01` (a baseline rate below this counts as this)
 /// - `auth.key_refresh_seconds` · `VIGIL_AUTH_KEY_REFRESH_SECONDS` · `2`
 /// - `metrics.require_key` · `VIGIL_METRICS_REQUIRE_KEY` · `false` (true: any valid key may read it)
 /// - `log.level` · `VIGIL_LOG_LEVEL` · `info`
@@ -45,6 +59,18 @@ public struct VigilConfig: Sendable, Equatable {
     public var reviewPriority = ReviewPolicy.Priority.expectedLoss
     public var sampleRate = 0.005
     public var leaseSeconds = 900
+    public var ruleStrength = 1.0
+    public var maxLiveRules = 1000
+    public var precisionFloor = 0.5
+    public var precisionMinLabels = 20
+    public var precisionWindowDays = 7
+    public var ruleCheckIntervalSeconds = 60
+    public var guardEnabled = true
+    public var guardFactor = 3.0
+    public var guardWindowMinutes = 10
+    public var guardBaselineMinutes = 60
+    public var guardMinDecisions = 200
+    public var guardMinRate = 0.01
     public var keyRefreshSeconds = 2
     public var metricsRequireKey = false
     public var logLevel = "info"
@@ -62,12 +88,21 @@ public struct VigilConfig: Sendable, Equatable {
         "database.synchronous", "database.commit_window_us", "model.path", "model.max_upload_bytes", "features",
         "high_risk_merchant_categories", "decision.review_at", "decision.decline_at", "reasons.count",
         "review.priority", "review.sample_rate",
-        "review.lease_seconds",
+        "review.lease_seconds", "rules.strength", "rules.max_live", "rules.precision_floor",
+        "rules.precision_min_labels", "rules.precision_window_days", "rules.check_interval_seconds", "guard.enabled",
+        "guard.factor", "guard.window_minutes", "guard.baseline_minutes", "guard.min_decisions", "guard.min_rate",
         "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
 
     public init() {}
+
+    public var ruleSettings: RuleSettings {
+        RuleSettings(
+            strength: ruleStrength, maxLive: maxLiveRules, precisionFloor: precisionFloor,
+            precisionMinLabels: precisionMinLabels, precisionWindowDays: precisionWindowDays,
+            checkIntervalSeconds: ruleCheckIntervalSeconds)
+    }
 
     public var reviewPolicy: ReviewPolicy {
         ReviewPolicy(priority: reviewPriority, sampleRate: sampleRate, leaseSeconds: leaseSeconds)
@@ -105,11 +140,19 @@ public struct VigilConfig: Sendable, Equatable {
                     throw .invalid(place, "must be expected_loss, score or amount, not \(value)")
                 }
                 reviewPriority = priority
-            case "review.sample_rate":
-                guard let rate = Double(value.trimmingCharacters(in: .whitespaces)), (0...1).contains(rate) else {
-                    throw .invalid(place, "must be a number from 0 to 1, not \(value)")
-                }
-                sampleRate = rate
+            case "review.sample_rate": sampleRate = try Self.double(value, place, in: 0...1)
+            case "rules.strength": ruleStrength = try Self.double(value, place, in: 0...1)
+            case "rules.max_live": maxLiveRules = try Self.int(value, place, in: 0...10_000)
+            case "rules.precision_floor": precisionFloor = try Self.double(value, place, in: 0...1)
+            case "rules.precision_min_labels": precisionMinLabels = try Self.int(value, place, in: 1...1_000_000)
+            case "rules.precision_window_days": precisionWindowDays = try Self.int(value, place, in: 1...365)
+            case "rules.check_interval_seconds": ruleCheckIntervalSeconds = try Self.int(value, place, in: 1...86_400)
+            case "guard.enabled": guardEnabled = try Self.bool(value, place)
+            case "guard.factor": guardFactor = try Self.double(value, place, in: 1...1_000)
+            case "guard.window_minutes": guardWindowMinutes = try Self.int(value, place, in: 1...1_440)
+            case "guard.baseline_minutes": guardBaselineMinutes = try Self.int(value, place, in: 1...10_080)
+            case "guard.min_decisions": guardMinDecisions = try Self.int(value, place, in: 1...10_000_000)
+            case "guard.min_rate": guardMinRate = try Self.double(value, place, in: 0...1)
             case "review.lease_seconds": leaseSeconds = try Self.int(value, place, in: 10...86_400)
             case "auth.key_refresh_seconds": keyRefreshSeconds = try Self.int(value, place, in: 1...3_600)
             case "metrics.require_key": metricsRequireKey = try Self.bool(value, place)
@@ -137,6 +180,14 @@ public struct VigilConfig: Sendable, Equatable {
         guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
             throw .invalid(
                 place, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not \(value)")
+        }
+        return number
+    }
+
+    static func double(_ value: String, _ place: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number.isFinite, range.contains(number)
+        else {
+            throw .invalid(place, "must be a number from \(range.lowerBound) to \(range.upperBound), not \(value)")
         }
         return number
     }

@@ -5,10 +5,20 @@ import VigilStore
 public struct Explainer: Sendable {
     public let registry: ModelRegistry
     public let store: any DecisionStore
+    /// The rules a what-if is evaluated against (nil: the model alone).
+    public let rules: RuleEngine?
+    public let clock: any WallClock
+    public let defaultStrength: Double
 
-    public init(registry: ModelRegistry, store: any DecisionStore) {
+    public init(
+        registry: ModelRegistry, store: any DecisionStore, rules: RuleEngine? = nil,
+        clock: any WallClock = SystemWallClock(), defaultStrength: Double = 1
+    ) {
         self.registry = registry
         self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.defaultStrength = defaultStrength
     }
 
     /// `GET /v1/transactions/{id}/explanation`: recomputed with the version recorded with the decision.
@@ -26,33 +36,53 @@ public struct Explainer: Sendable {
         }
         let inputs = model.featureNames.map { values[$0] ?? .nan }
         let explanation = model.explain(inputs)
+        // The rules that matched when it was decided, as stored with the decision (active and shadow).
+        var rulesJSON: [UInt8] = Array("[]".utf8)
+        var contribution = 0.0
+        if let stored = stored.rules, case .array(let entries)? = try? JSONInput.parse(Array(stored.utf8)) {
+            rulesJSON = Array(stored.utf8)
+            for case .object(let fields) in entries {
+                if case .number(let value)? = fields.first(where: { $0.0 == "contribution" })?.1 {
+                    contribution += value
+                }
+            }
+        }
         var writer = JSONWriter(reservingCapacity: 2048)
         write(
             transaction: transaction, model: model, sha256: sha256, inputs: inputs, explanation: explanation,
-            decision: stored.decision, into: &writer)
+            rulesJSON: rulesJSON, rulesContribution: contribution, decision: stored.decision, into: &writer)
         return writer.bytes
     }
 
     /// `POST /v1/explain`: what the champion would say about this payment; nothing is stored.
-    public func whatIf(_ transaction: Transaction) -> [UInt8] {
+    public func whatIf(_ transaction: Transaction, strength: Double? = nil) -> [UInt8] {
         let active = registry.active
         let scorer = active.scorer
-        let features = scorer.extractor.extract(transaction)
-        let inputs = scorer.champion.inputs(from: features)
-        let explanation = scorer.model.explain(inputs)
-        let decision = scorer.policy.decide(
-            riskScore: DecisionPolicy.riskScore(probability: Explanation.logistic(scorer.model.margin(inputs))))
+        let outcome = scorer.score(
+            transaction, explain: .always, rules: rules?.book ?? .empty, strength: strength ?? defaultStrength,
+            nowMicros: clock.nowMicros())
+        let inputs = scorer.champion.inputs(from: outcome.features)
+        let explanation = outcome.explanation ?? scorer.model.explain(inputs)
+        var rules = JSONWriter(reservingCapacity: 256)
+        rules.arrayStart()
+        for match in outcome.ruleMatches {
+            writeRuleMatch(match, strength: outcome.ruleStrength, decided: match == outcome.forcingRule, into: &rules)
+        }
+        rules.arrayEnd()
         var writer = JSONWriter(reservingCapacity: 2048)
         write(
             transaction: transaction, model: scorer.model, sha256: active.championSHA256, inputs: inputs,
-            explanation: explanation, decision: decision.rawValue, into: &writer)
+            explanation: explanation, rulesJSON: rules.bytes, rulesContribution: outcome.margin - outcome.modelMargin,
+            decision: outcome.decision.rawValue, into: &writer)
         return writer.bytes
     }
 
     private func write(
         transaction: Transaction, model: any ScoringModel, sha256: String, inputs: [Double], explanation: Explanation,
-        decision: String, into writer: inout JSONWriter
+        rulesJSON: [UInt8], rulesContribution: Double, decision: String, into writer: inout JSONWriter
     ) {
+        let finalMargin = explanation.margin + rulesContribution
+        let probability = Explanation.logistic(finalMargin)
         writer.objectStart()
         writer.key("transaction_id")
         writer.string(transaction.transactionID)
@@ -69,10 +99,14 @@ public struct Explainer: Sendable {
         writer.number(explanation.bias)
         writer.key("margin")
         writer.number(explanation.margin)
+        writer.key("rules_contribution")
+        writer.number(rulesContribution)
+        writer.key("final_margin")
+        writer.number(finalMargin)
         writer.key("probability")
-        writer.number(explanation.probability)
+        writer.number(probability)
         writer.key("risk_score")
-        writer.int(DecisionPolicy.riskScore(probability: explanation.probability))
+        writer.int(DecisionPolicy.riskScore(probability: probability))
         writer.key("decision")
         writer.string(decision)
         writer.key("additivity_error")
@@ -96,6 +130,8 @@ public struct Explainer: Sendable {
             for: explanation, featureNames: model.featureNames, inputs: inputs, transaction: transaction)
         for reason in reasons { writeReason(reason, into: &writer) }
         writer.arrayEnd()
+        writer.key("rules")
+        writer.raw(rulesJSON)
         writer.objectEnd()
     }
 }

@@ -8,17 +8,27 @@ public struct ScoringService: Sendable {
     public let clock: any WallClock
     public let limits: TransactionLimits
     public let review: ReviewPolicy
+    /// The rules evaluated with every payment; nil scores with the model alone.
+    public let rules: RuleEngine?
+    /// Counts decisions for the blast-radius guard.
+    public let rates: DecisionRates?
+    /// The rule strength α when the request does not set one (`rules.strength`).
+    public let defaultStrength: Double
     private let identifiers = IdentifierGenerator()
 
     public init(
         registry: ModelRegistry, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init(),
-        review: ReviewPolicy = .init()
+        review: ReviewPolicy = .init(), rules: RuleEngine? = nil, rates: DecisionRates? = nil,
+        defaultStrength: Double = 1
     ) {
         self.registry = registry
         self.review = review
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.rules = rules
+        self.rates = rates
+        self.defaultStrength = defaultStrength
     }
 
     /// The answer to `POST /v1/score`: its JSON and, when this call made the decision, what it decided.
@@ -46,19 +56,24 @@ public struct ScoringService: Sendable {
     /// Scores a transaction; a known `transaction_id` with the same body returns the stored answer.
     ///
     /// The champion decides; the challenger, if one is set, scores the same features in shadow.
-    public func score(_ transaction: Transaction, explain: ExplainMode = .whenFlagged) async throws(ServiceError)
-        -> Answer
-    {
+    /// `strength` is the rule strength α for this request (nil: `rules.strength`).
+    public func score(
+        _ transaction: Transaction, explain: ExplainMode = .whenFlagged, strength: Double? = nil
+    ) async throws(ServiceError) -> Answer {
         let active = registry.active
-        let outcome = active.scorer.score(transaction, explain: explain)
-        let shadow = active.challenger.map { active.scorer.shadow($0, features: outcome.features) }
         let now = clock.nowMicros()
+        let outcome = active.scorer.score(
+            transaction, explain: explain, rules: rules?.book ?? .empty, strength: strength ?? defaultStrength,
+            nowMicros: now)
+        let shadow = active.challenger.map { active.scorer.shadow($0, features: outcome.features) }
         let openedCase: NewCase?
         switch outcome.decision {
         case .review:
+            let rule = outcome.forcingRule.flatMap { $0.action == .review ? $0 : nil }
             openedCase = NewCase(
-                caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "review",
-                priority: review.priority(probability: outcome.probability, amount: transaction.amount), source: .model)
+                caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: rule == nil ? "review" : "rule",
+                priority: review.priority(probability: outcome.probability, amount: transaction.amount),
+                source: rule == nil ? .model : .rule, ruleID: rule?.id)
         case .approve where review.isSampled(transactionID: transaction.transactionID):
             openedCase = NewCase(
                 caseID: identifiers.make(prefix: "cs_", nowMicros: now), reason: "sample",
@@ -70,7 +85,7 @@ public struct ScoringService: Sendable {
         // A sample case is not announced to the caller: the payment was approved, and the sample must not change
         // what the payment service does.
         let answer = outcome.answerJSON(
-            caseID: openedCase?.source == .model ? openedCase?.caseID : nil, scoredAtMicros: now)
+            caseID: openedCase?.source != .sample ? openedCase?.caseID : nil, scoredAtMicros: now)
         let body = String(decoding: transaction.canonicalJSON(), as: UTF8.self)
         let record = ScoreRecord(
             transactionID: transaction.transactionID, occurredAtMicros: transaction.occurredAtMicros,
@@ -82,7 +97,11 @@ public struct ScoringService: Sendable {
                 ShadowRecord(
                     name: $0.modelName, version: $0.modelVersion, score: $0.probability, decision: $0.decision.rawValue)
             }, answer: String(decoding: answer, as: UTF8.self),
-            scoredAtMicros: now, openedCase: openedCase)
+            scoredAtMicros: now, openedCase: openedCase,
+            ruleHits: outcome.ruleMatches.map {
+                RuleHit(ruleID: $0.id, version: $0.version, mode: $0.mode.rawValue, action: $0.action.name)
+            },
+            rulesJSON: outcome.rulesJSON(), margin: outcome.modelMargin)
         let stored: RecordOutcome
         do {
             stored = try await store.record(record)
@@ -91,6 +110,7 @@ public struct ScoringService: Sendable {
         }
         switch stored {
         case .inserted:
+            rates?.record(outcome.decision, atMicros: now)
             return Answer(
                 json: answer, decision: outcome.decision, openedCase: openedCase != nil,
                 shadowAgreed: shadow.map { $0.decision == outcome.decision })

@@ -1,0 +1,156 @@
+import GRDB
+import GRDBSQLite
+import VigilCore
+
+/// One stored payment as a backtest reads it. `body` and `features` point into SQLite's row buffer and are
+/// valid only during the callback that receives the row.
+public struct BacktestRow {
+    public var rowID: Int64
+    public var occurredAtMicros: Int64
+    public var scoredAtMicros: Int64
+    public var amount: Double
+    public var decision: Decision
+    public var score: Double
+    /// The model's margin before rules (nil for decisions stored before rules existed).
+    public var margin: Double?
+    public var label: BacktestLabel
+    /// The effective label's source (`chargeback`, `review`, …).
+    public var labelSource: String?
+    /// The canonical transaction JSON.
+    public var body: UnsafeRawBufferPointer
+    /// The feature JSON, name → number or null.
+    public var features: UnsafeRawBufferPointer
+}
+
+/// Streams stored payments with their effective labels, in row order, for rule backtests.
+///
+/// Reads go through the raw statement (no `Row` or `String` per column) in chunks of 50,000 rows, one read
+/// transaction each, so a long backtest never holds a snapshot that keeps the WAL from being checkpointed.
+public final class BacktestScan: Sendable {
+    public let database: VigilDatabase
+    public static let chunk = 50_000
+
+    public init(database: VigilDatabase) {
+        self.database = database
+    }
+
+    /// A closure handed to the reader for the duration of one `scan` call only.
+    ///
+    /// `@unchecked Sendable` is safe here: `scan` awaits every read that uses it before it returns, the reads run
+    /// one after another (never concurrently), and the closure does not outlive `scan` (`withoutActuallyEscaping`
+    /// enforces it).
+    private struct Callback: @unchecked Sendable {
+        let body: (borrowing BacktestRow) throws -> Bool
+    }
+
+    private struct LabelInfo {
+        var fraud: Bool
+        var source: String
+    }
+
+    /// Calls `body` for every stored payment with `occurred_at` in `[from, to)` (nil: unbounded) in row order,
+    /// at most `maxRows`; `body` returns false to stop. Returns the rows visited.
+    public func scan(
+        fromMicros: Int64?, toMicros: Int64?, maxRows: Int, _ body: (borrowing BacktestRow) throws -> Bool
+    ) async throws -> Int {
+        let labels = try await effectiveLabels()
+        return try await withoutActuallyEscaping(body) { escapable in
+            let callback = Callback(body: escapable)
+            var visited = 0
+            var lastID: Int64 = 0
+            var stopped = false
+            while !stopped && visited < maxRows {
+                let remaining = maxRows - visited
+                let after = lastID
+                let (count, last, stop) = try await database.pool.read { db in
+                    try Self.readChunk(
+                        db, after: after, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
+                        labels: labels, callback: callback)
+                }
+                visited += count.visited
+                stopped = stop || count.scanned < min(Self.chunk, remaining)
+                lastID = last
+                if count.scanned == 0 { break }
+            }
+            return visited
+        }
+    }
+
+    /// Effective labels by transaction row id: the most authoritative source, the latest among equals.
+    private func effectiveLabels() async throws -> [Int64: LabelInfo] {
+        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
+        return try await database.pool.read { db in
+            var labels: [Int64: LabelInfo] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT t.id, e.label, e.source FROM (
+                        SELECT transaction_id, label, source, ROW_NUMBER() OVER (
+                            PARTITION BY transaction_id
+                            ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC) AS position
+                        FROM labels) e
+                    JOIN transactions t ON t.transaction_id = e.transaction_id
+                    WHERE e.position = 1
+                    """)
+            while let row = try rows.next() {
+                labels[row[0]] = LabelInfo(fraud: (row[1] as String) == "fraud", source: row[2])
+            }
+            return labels
+        }
+    }
+
+    private static func readChunk(
+        _ db: Database, after lastID: Int64, from: Int64?, to: Int64?, limit: Int, labels: [Int64: LabelInfo],
+        callback: Callback
+    ) throws -> (count: (scanned: Int, visited: Int), last: Int64, stop: Bool) {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT id, occurred_at, scored_at, amount, decision, score, margin, body, features
+                FROM transactions WHERE id > ? ORDER BY id LIMIT ?
+                """)
+        try statement.setArguments([lastID, limit])
+        let handle = statement.sqliteStatement
+        var scanned = 0
+        var visited = 0
+        var last = lastID
+        defer { sqlite3_reset(handle) }
+        while true {
+            let step = sqlite3_step(handle)
+            if step == SQLITE_DONE { break }
+            guard step == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: step), message: "backtest scan failed")
+            }
+            scanned += 1
+            let id = sqlite3_column_int64(handle, 0)
+            last = id
+            let occurred = sqlite3_column_int64(handle, 1)
+            if let from, occurred < from { continue }
+            if let to, occurred >= to { continue }
+            let label = labels[id]
+            let first = sqlite3_column_text(handle, 4)?.pointee ?? 0
+            let decision: Decision =
+                switch first {
+                case UInt8(ascii: "a"): .approve
+                case UInt8(ascii: "r"): .review
+                default: .decline
+                }
+            let row = BacktestRow(
+                rowID: id, occurredAtMicros: occurred, scoredAtMicros: sqlite3_column_int64(handle, 2),
+                amount: sqlite3_column_double(handle, 3), decision: decision,
+                score: sqlite3_column_double(handle, 5),
+                margin: sqlite3_column_type(handle, 6) == SQLITE_NULL ? nil : sqlite3_column_double(handle, 6),
+                label: label.map { $0.fraud ? .fraud : .legit } ?? BacktestLabel.none, labelSource: label?.source,
+                body: Self.bytes(handle, 7), features: Self.bytes(handle, 8))
+            visited += 1
+            if try !callback.body(row) { return ((scanned, visited), last, true) }
+        }
+        return ((scanned, visited), last, false)
+    }
+
+    private static func bytes(_ handle: OpaquePointer, _ column: Int32) -> UnsafeRawBufferPointer {
+        guard let text = sqlite3_column_text(handle, column) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        return UnsafeRawBufferPointer(start: UnsafeRawPointer(text), count: Int(sqlite3_column_bytes(handle, column)))
+    }
+}
