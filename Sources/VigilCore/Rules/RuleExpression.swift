@@ -49,10 +49,10 @@ public struct RuleExpression: Sendable {
         let tree = try parser.parseRule()
         var compiler = RuleCompiler(schema: schema, source: bytes)
         let compiled = try compiler.compile(tree)
-        guard case .bool(let condition) = compiled.code else {
+        guard let condition = compiled.code.asBool else {
             throw RuleSyntaxError(
-                "a rule must be a condition (true or false), but this is \(compiled.code.typeName)", at: tree.offset,
-                in: bytes)
+                "a rule must be a condition (true or false), but this is \(compiled.code.typeName)",
+                at: tokens.first?.offset ?? 0, in: bytes)
         }
         return RuleExpression(
             source: source, referencedNames: compiler.names.sorted(), referencedLists: compiler.lists.sorted(),
