@@ -37,5 +37,10 @@ let package = Package(
             dependencies: ["TreeBenchSupport", .product(name: "VigilCore", package: rootIdentity)],
             path: "Sources/tree-timing"
         ),
+        .executableTarget(
+            name: "rule-timing",
+            dependencies: [.product(name: "VigilCore", package: rootIdentity)],
+            path: "Sources/rule-timing"
+        ),
     ]
 )

@@ -31,8 +31,9 @@ public enum RuleMode: String, Sendable, Equatable {
     case active, shadow
 }
 
-/// One compiled rule as scoring evaluates it: a snapshot of one version.
-public struct BookRule: Sendable {
+/// One compiled rule as scoring evaluates it: a snapshot of one version. A class, so the loop over 200 rules
+/// per payment passes references rather than copying each rule's strings and closures.
+public final class BookRule: Sendable {
     public let id: String
     public let name: String
     public let version: Int
@@ -41,6 +42,8 @@ public struct BookRule: Sendable {
     /// After this instant (microseconds since the epoch) the rule no longer matches anything.
     public let expiresAtMicros: Int64?
     public let expression: RuleExpression
+    /// The compiled condition, held directly so the scoring loop calls it without copying the expression.
+    private let condition: @Sendable (RuleInput) -> Bool
 
     public init(
         id: String, name: String, version: Int, action: RuleAction, mode: RuleMode, expiresAtMicros: Int64?,
@@ -53,7 +56,11 @@ public struct BookRule: Sendable {
         self.mode = mode
         self.expiresAtMicros = expiresAtMicros
         self.expression = expression
+        self.condition = expression.condition
     }
+
+    @inline(__always)
+    func matches(_ input: RuleInput) -> Bool { condition(input) }
 
     /// Whether the rule still acts (or records, in shadow) at this instant.
     public func isLive(atMicros now: Int64) -> Bool {
@@ -103,8 +110,9 @@ public struct RuleBook: Sendable {
         _ transaction: Transaction, features: [Double], strength: Double, nowMicros: Int64
     ) -> [RuleMatch] {
         var matched: [RuleMatch] = []
+        let input = RuleInput(transaction, features, lists)
         for rule in rules where rule.isLive(atMicros: nowMicros) {
-            guard rule.expression.matches(transaction, features: features, lists: lists) else { continue }
+            guard rule.matches(input) else { continue }
             let contribution: Double
             if rule.mode == .active, case .score(let points) = rule.action {
                 contribution = strength * points

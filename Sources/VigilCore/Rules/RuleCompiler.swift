@@ -22,9 +22,9 @@ struct RuleCompiler {
 
     mutating func compile(_ node: RuleNode) throws(RuleSyntaxError) -> Compiled {
         switch node.kind {
-        case .number(let value): return Compiled(code: .number({ _, _, _ in value }), literal: .number(value))
-        case .string(let text): return Compiled(code: .string({ _, _, _ in text }), literal: .string(text))
-        case .bool(let flag): return Compiled(code: .bool({ _, _, _ in flag }), literal: .bool(flag))
+        case .number(let value): return Compiled(code: .number({ _ in value }), literal: .number(value))
+        case .string(let text): return Compiled(code: .string({ _ in text }), literal: .string(text))
+        case .bool(let flag): return Compiled(code: .bool({ _ in flag }), literal: .bool(flag))
         case .null: return Compiled(code: .null, literal: .null)
         case .name(let name): return Compiled(code: try resolve(name, node))
         case .negate(let inner):
@@ -32,13 +32,13 @@ struct RuleCompiler {
             guard let value = compiled.asNumber else {
                 throw error("'-' needs a number, not \(compiled.typeName)", inner)
             }
-            return Compiled(code: .number({ t, f, l in -value(t, f, l) }))
+            return Compiled(code: .number({ i in -value(i) }))
         case .not(let inner):
             let compiled = try compile(inner).code
             guard let condition = compiled.asBool else {
                 throw error("'not' needs a condition, not \(compiled.typeName)", inner)
             }
-            return Compiled(code: .bool({ t, f, l in !condition(t, f, l) }))
+            return Compiled(code: .bool({ i in !condition(i) }))
         case .binary(let op, let left, let right):
             return try binary(op, left, right, node)
         case .inLiterals(let left, let literals, let negated):
@@ -58,28 +58,28 @@ struct RuleCompiler {
             }
             if negated {
                 return Compiled(
-                    code: .bool({ t, f, l in
-                        guard let text = value(t, f, l) else { return false }
-                        return !l.contains(text, inList: name)
+                    code: .bool({ i in
+                        guard let text = value(i) else { return false }
+                        return !i.l.contains(text, inList: name)
                     }))
             }
             return Compiled(
-                code: .bool({ t, f, l in
-                    guard let text = value(t, f, l) else { return false }
-                    return l.contains(text, inList: name)
+                code: .bool({ i in
+                    guard let text = value(i) else { return false }
+                    return i.l.contains(text, inList: name)
                 }))
         case .isNull(let inner, let negated):
             let test: BoolEval
             switch try compile(inner).code {
-            case .number(let value): test = { t, f, l in value(t, f, l).isNaN }
-            case .string(let value): test = { t, f, l in value(t, f, l) == nil }
-            case .bool: test = { _, _, _ in false }
-            case .any(let value): test = { t, f, l in value(t, f, l) == .null }
-            case .null: test = { _, _, _ in true }
+            case .number(let value): test = { i in value(i).isNaN }
+            case .string(let value): test = { i in value(i) == nil }
+            case .bool: test = { _ in false }
+            case .any(let value): test = { i in value(i) == .null }
+            case .null: test = { _ in true }
             }
             if negated {
                 let inner = test
-                return Compiled(code: .bool({ t, f, l in !inner(t, f, l) }))
+                return Compiled(code: .bool({ i in !inner(i) }))
             }
             return Compiled(code: .bool(test))
         case .call(let name, let arguments):
@@ -96,8 +96,8 @@ struct RuleCompiler {
                 throw error("'\(name)' is not an attribute name (attributes.NAME)", node)
             }
             names.insert(name)
-            return .any({ t, _, _ in
-                switch t.attribute(attribute) {
+            return .any({ i in
+                switch i.t.attribute(attribute) {
                 case .number(let value)?: .number(value)
                 case .string(let value)?: .string(value)
                 case .bool(let value)?: .bool(value)
@@ -111,11 +111,11 @@ struct RuleCompiler {
         }
         if name == "amount" {
             names.insert(name)
-            return .number({ t, _, _ in t.amount })
+            return .number({ i in i.t.amount })
         }
         if let position = schema.featureIndex[name] {
             names.insert(name)
-            return .number({ _, f, _ in position < f.count ? f[position] : .nan })
+            return .number({ i in position < i.f.count ? i.f[position] : .nan })
         }
         let hint = suggestion(for: name, among: schema.knownNames).map { "; did you mean '\($0)'?" } ?? ""
         throw error(
@@ -124,19 +124,19 @@ struct RuleCompiler {
 
     static func stringField(_ name: String) -> StringEval? {
         switch name {
-        case "transaction_id": { t, _, _ in t.transactionID }
-        case "currency": { t, _, _ in t.currency }
-        case "card_id": { t, _, _ in t.cardID }
-        case "customer_id": { t, _, _ in t.customerID }
-        case "merchant_id": { t, _, _ in t.merchantID }
-        case "device_id": { t, _, _ in t.deviceID }
-        case "email": { t, _, _ in t.email }
-        case "ip_address": { t, _, _ in t.ipAddress }
-        case "merchant_category": { t, _, _ in t.merchantCategory }
-        case "merchant_country": { t, _, _ in t.merchantCountry }
-        case "card_country": { t, _, _ in t.cardCountry }
-        case "ip_country": { t, _, _ in t.ipCountry }
-        case "channel": { t, _, _ in t.channel?.rawValue }
+        case "transaction_id": { i in i.t.transactionID }
+        case "currency": { i in i.t.currency }
+        case "card_id": { i in i.t.cardID }
+        case "customer_id": { i in i.t.customerID }
+        case "merchant_id": { i in i.t.merchantID }
+        case "device_id": { i in i.t.deviceID }
+        case "email": { i in i.t.email }
+        case "ip_address": { i in i.t.ipAddress }
+        case "merchant_category": { i in i.t.merchantCategory }
+        case "merchant_country": { i in i.t.merchantCountry }
+        case "card_country": { i in i.t.cardCountry }
+        case "ip_country": { i in i.t.ipCountry }
+        case "channel": { i in i.t.channel?.rawValue }
         default: nil
         }
     }
@@ -183,8 +183,8 @@ struct RuleCompiler {
             guard let rhs = right.code.asBool else {
                 throw error("'\(op.rawValue)' needs conditions on both sides, not \(right.code.typeName)", rightNode)
             }
-            if op == .and { return Compiled(code: .bool({ t, f, l in lhs(t, f, l) && rhs(t, f, l) })) }
-            return Compiled(code: .bool({ t, f, l in lhs(t, f, l) || rhs(t, f, l) }))
+            if op == .and { return Compiled(code: .bool({ i in lhs(i) && rhs(i) })) }
+            return Compiled(code: .bool({ i in lhs(i) || rhs(i) }))
         case .plus, .minus, .times, .divide:
             guard let lhs = left.code.asNumber else {
                 throw error("'\(op.rawValue)' needs numbers, not \(left.code.typeName)", leftNode)
@@ -194,13 +194,13 @@ struct RuleCompiler {
             }
             let code: NumberEval =
                 switch op {
-                case .plus: { t, f, l in lhs(t, f, l) + rhs(t, f, l) }
-                case .minus: { t, f, l in lhs(t, f, l) - rhs(t, f, l) }
-                case .times: { t, f, l in lhs(t, f, l) * rhs(t, f, l) }
+                case .plus: { i in lhs(i) + rhs(i) }
+                case .minus: { i in lhs(i) - rhs(i) }
+                case .times: { i in lhs(i) * rhs(i) }
                 default:
-                    { t, f, l in
-                        let divisor = rhs(t, f, l)
-                        return divisor == 0 ? .nan : lhs(t, f, l) / divisor
+                    { i in
+                        let divisor = rhs(i)
+                        return divisor == 0 ? .nan : lhs(i) / divisor
                     }
                 }
             return Compiled(code: .number(code))
@@ -222,25 +222,25 @@ struct RuleCompiler {
         case (.string(let lhs), .string(let rhs)):
             if case .string(let constant)? = right.literal {
                 switch op {
-                case .equal: return { t, f, l in lhs(t, f, l) == constant }
-                case .notEqual: return { t, f, l in lhs(t, f, l).map { $0 != constant } ?? false }
+                case .equal: return { i in lhs(i) == constant }
+                case .notEqual: return { i in lhs(i).map { $0 != constant } ?? false }
                 default: break
                 }
             }
-            return { t, f, l in
-                guard let a = lhs(t, f, l), let b = rhs(t, f, l) else { return false }
+            return { i in
+                guard let a = lhs(i), let b = rhs(i) else { return false }
                 return Self.holds(op, a, b)
             }
         case (.bool(let lhs), .bool(let rhs)):
             guard !ordered else { throw error("'\(op.rawValue)' cannot order conditions", leftNode) }
-            if op == .equal { return { t, f, l in lhs(t, f, l) == rhs(t, f, l) } }
-            return { t, f, l in lhs(t, f, l) != rhs(t, f, l) }
+            if op == .equal { return { i in lhs(i) == rhs(i) } }
+            return { i in lhs(i) != rhs(i) }
         case (.any, _), (_, .any):
             if ordered, case .bool = left.code { throw error("'\(op.rawValue)' cannot order conditions", leftNode) }
             if ordered, case .bool = right.code { throw error("'\(op.rawValue)' cannot order conditions", rightNode) }
             let lhs = left.code.asAny
             let rhs = right.code.asAny
-            return { t, f, l in Self.compareValues(op, lhs(t, f, l), rhs(t, f, l)) }
+            return { i in Self.compareValues(op, lhs(i), rhs(i)) }
         default:
             throw error(
                 "cannot compare \(left.code.typeName) with \(right.code.typeName) using '\(op.rawValue)'", rightNode)
@@ -249,25 +249,25 @@ struct RuleCompiler {
 
     private static func compare(_ op: RuleNode.Operator, _ lhs: @escaping NumberEval, _ constant: Double) -> BoolEval {
         switch op {
-        case .equal: { t, f, l in lhs(t, f, l) == constant }
+        case .equal: { i in lhs(i) == constant }
         case .notEqual:
-            { t, f, l in
-                let value = lhs(t, f, l)
+            { i in
+                let value = lhs(i)
                 return !value.isNaN && value != constant
             }
-        case .less: { t, f, l in lhs(t, f, l) < constant }
-        case .lessOrEqual: { t, f, l in lhs(t, f, l) <= constant }
-        case .greater: { t, f, l in lhs(t, f, l) > constant }
-        default: { t, f, l in lhs(t, f, l) >= constant }
+        case .less: { i in lhs(i) < constant }
+        case .lessOrEqual: { i in lhs(i) <= constant }
+        case .greater: { i in lhs(i) > constant }
+        default: { i in lhs(i) >= constant }
         }
     }
 
     private static func compare(_ op: RuleNode.Operator, _ lhs: @escaping NumberEval, _ rhs: @escaping NumberEval)
         -> BoolEval
     {
-        { t, f, l in
-            let a = lhs(t, f, l)
-            let b = rhs(t, f, l)
+        { i in
+            let a = lhs(i)
+            let b = rhs(i)
             guard !a.isNaN, !b.isNaN else { return false }
             return holds(op, a, b)
         }
@@ -309,7 +309,7 @@ struct RuleCompiler {
                 numbers.insert(number)
             }
             let set = numbers
-            test = { t, f, l in set.contains(value(t, f, l)) }
+            test = { i in set.contains(value(i)) }
         case .string(let value):
             var strings: Set<String> = []
             for literal in literals {
@@ -319,7 +319,7 @@ struct RuleCompiler {
                 strings.insert(text)
             }
             let set = strings
-            test = { t, f, l in value(t, f, l).map { set.contains($0) } ?? false }
+            test = { i in value(i).map { set.contains($0) } ?? false }
         case .any(let value):
             let values = literals.map { literal -> RuleValue in
                 switch literal.kind {
@@ -329,8 +329,8 @@ struct RuleCompiler {
                 default: .null
                 }
             }
-            test = { t, f, l in
-                let actual = value(t, f, l)
+            test = { i in
+                let actual = value(i)
                 return actual != .null && values.contains(actual)
             }
         default:
@@ -340,12 +340,12 @@ struct RuleCompiler {
         // `x not in (…)` is false when x is null, like every other comparison with null.
         let isNull: BoolEval =
             switch left {
-            case .number(let value): { t, f, l in value(t, f, l).isNaN }
-            case .string(let value): { t, f, l in value(t, f, l) == nil }
-            case .any(let value): { t, f, l in value(t, f, l) == .null }
-            default: { _, _, _ in true }
+            case .number(let value): { i in value(i).isNaN }
+            case .string(let value): { i in value(i) == nil }
+            case .any(let value): { i in value(i) == .null }
+            default: { _ in true }
             }
-        return { t, f, l in !isNull(t, f, l) && !test(t, f, l) }
+        return { i in !isNull(i) && !test(i) }
     }
 
     // MARK: - Functions
@@ -375,9 +375,9 @@ struct RuleCompiler {
         }
         let first = strings[0]
         switch function {
-        case "lower": return .string({ t, f, l in first(t, f, l)?.lowercased() })
-        case "upper": return .string({ t, f, l in first(t, f, l)?.uppercased() })
-        case "length": return .number({ t, f, l in first(t, f, l).map { Double($0.count) } ?? .nan })
+        case "lower": return .string({ i in first(i)?.lowercased() })
+        case "upper": return .string({ i in first(i)?.uppercased() })
+        case "length": return .number({ i in first(i).map { Double($0.count) } ?? .nan })
         default:
             let second = strings[1]
             let test: @Sendable (String, String) -> Bool =
@@ -386,8 +386,8 @@ struct RuleCompiler {
                 case "ends_with": { $0.hasSuffix($1) }
                 default: { $0.contains($1) }
                 }
-            return .bool({ t, f, l in
-                guard let a = first(t, f, l), let b = second(t, f, l) else { return false }
+            return .bool({ i in
+                guard let a = first(i), let b = second(i) else { return false }
                 return test(a, b)
             })
         }

@@ -11,6 +11,20 @@ public struct RuleLists: Sendable {
     }
 }
 
+/// What a rule reads: one payment, its features and the lists, built once per payment and shared by every
+/// rule, so evaluation passes one reference instead of copying the transaction into each closure.
+public final class RuleInput: Sendable {
+    let t: Transaction
+    let f: [Double]
+    let l: RuleLists
+
+    public init(_ transaction: Transaction, _ features: [Double], _ lists: RuleLists) {
+        t = transaction
+        f = features
+        l = lists
+    }
+}
+
 /// A value at run time: what an `attributes.NAME` can hold, and what generic comparisons see.
 enum RuleValue: Equatable {
     case number(Double)
@@ -31,7 +45,7 @@ public struct RuleExpression: Sendable {
     public let referencedNames: [String]
     /// List names it reads, sorted, unique.
     public let referencedLists: [String]
-    private let condition: BoolEval
+    let condition: BoolEval
 
     /// Parses, type-checks against `schema` and compiles; every refusal names line, column and why.
     public static func compile(
@@ -60,16 +74,19 @@ public struct RuleExpression: Sendable {
     }
 
     /// Whether the rule holds for this payment; `features` is in the schema's feature order (NaN is missing).
-    @inline(__always)
     public func matches(_ transaction: Transaction, features: [Double], lists: RuleLists) -> Bool {
-        condition(transaction, features, lists)
+        condition(RuleInput(transaction, features, lists))
     }
+
+    /// The same, on an input built once for many rules (`RuleBook` evaluates all its rules on one).
+    @inline(__always)
+    public func matches(_ input: RuleInput) -> Bool { condition(input) }
 }
 
-typealias NumberEval = @Sendable (Transaction, [Double], RuleLists) -> Double
-typealias StringEval = @Sendable (Transaction, [Double], RuleLists) -> String?
-typealias BoolEval = @Sendable (Transaction, [Double], RuleLists) -> Bool
-typealias AnyEval = @Sendable (Transaction, [Double], RuleLists) -> RuleValue
+typealias NumberEval = @Sendable (RuleInput) -> Double
+typealias StringEval = @Sendable (RuleInput) -> String?
+typealias BoolEval = @Sendable (RuleInput) -> Bool
+typealias AnyEval = @Sendable (RuleInput) -> RuleValue
 
 /// Compiled code of one node, by its static type.
 enum RuleCode {
@@ -95,14 +112,14 @@ enum RuleCode {
     var asAny: AnyEval {
         switch self {
         case .number(let eval):
-            return { t, f, l in
-                let value = eval(t, f, l)
+            return { i in
+                let value = eval(i)
                 return value.isNaN ? .null : .number(value)
             }
-        case .string(let eval): return { t, f, l in eval(t, f, l).map(RuleValue.string) ?? .null }
-        case .bool(let eval): return { t, f, l in .bool(eval(t, f, l)) }
+        case .string(let eval): return { i in eval(i).map(RuleValue.string) ?? .null }
+        case .bool(let eval): return { i in .bool(eval(i)) }
         case .any(let eval): return eval
-        case .null: return { _, _, _ in .null }
+        case .null: return { _ in .null }
         }
     }
 
@@ -111,8 +128,8 @@ enum RuleCode {
         switch self {
         case .number(let eval): return eval
         case .any(let eval):
-            return { t, f, l in
-                if case .number(let value) = eval(t, f, l) { return value }
+            return { i in
+                if case .number(let value) = eval(i) { return value }
                 return .nan
             }
         default: return nil
@@ -124,8 +141,8 @@ enum RuleCode {
         switch self {
         case .string(let eval): return eval
         case .any(let eval):
-            return { t, f, l in
-                if case .string(let value) = eval(t, f, l) { return value }
+            return { i in
+                if case .string(let value) = eval(i) { return value }
                 return nil
             }
         default: return nil
@@ -136,7 +153,7 @@ enum RuleCode {
     var asBool: BoolEval? {
         switch self {
         case .bool(let eval): return eval
-        case .any(let eval): return { t, f, l in eval(t, f, l) == .bool(true) }
+        case .any(let eval): return { i in eval(i) == .bool(true) }
         default: return nil
         }
     }
