@@ -1,0 +1,243 @@
+/// Exact sliding-window history per entity (card, customer, merchant, device, e-mail, IP address).
+///
+/// Each entity keeps its payments sorted by `occurred_at` (time, amount, a hash of the transaction id and a hash
+/// of each field counted by a `distinct` feature) and its confirmed-fraud labels sorted by `labeled_at`. A
+/// feature is computed at the payment's own `occurred_at` over `[t − window, t]` by binary search for the window's
+/// start, then a pass over the events inside it, so windows are true sliding windows, not hopping buckets.
+/// Payments that arrive out of order are inserted at their place; ones older than `lateness` behind the
+/// entity's newest payment are refused (`.tooLate`). A transaction id is counted once per entity.
+///
+/// Memory is bounded: events older than the entity's longest window plus the lateness are dropped, and at most
+/// `maxEventsPerEntity` payments (and as many labels) are kept per entity, the oldest dropped first; beyond that
+/// cap a window's figures are a lower bound (documented in docs/velocity.md).
+///
+/// Not thread-safe: the service shards entities over several ledgers, each behind its own lock.
+public struct VelocityLedger: Sendable {
+    public enum RecordResult: Sendable, Equatable {
+        case added, duplicate, tooLate
+    }
+
+    struct History: Sendable {
+        var times: [Int64] = []
+        var amounts: [Double] = []
+        var ids: [UInt64] = []
+        /// One array per distinct-counted field, parallel to `times`.
+        var keys: [[UInt64]]
+        var fraudTimes: [Int64] = []
+        var fraudIDs: [UInt64] = []
+
+        init(distinctFields: Int) { keys = Array(repeating: [], count: distinctFields) }
+    }
+
+    public let specs: [VelocitySpec]
+    public let latenessMicros: Int64
+    public let maxEventsPerEntity: Int
+    /// Distinct-counted fields, in slot order.
+    let distinctFields: [VelocitySpec.KeyField]
+    /// For each entity kind, the longest window any spec reads (retention).
+    let retention: [VelocitySpec.Entity: Int64]
+    var histories: [VelocitySpec.Entity: [String: History]] = [:]
+
+    public init(specs: [VelocitySpec], latenessMicros: Int64, maxEventsPerEntity: Int = 4096) {
+        self.specs = specs
+        self.latenessMicros = latenessMicros
+        self.maxEventsPerEntity = maxEventsPerEntity
+        var fields: [VelocitySpec.KeyField] = []
+        var retention: [VelocitySpec.Entity: Int64] = [:]
+        for spec in specs {
+            if case .distinct(let field) = spec.aggregate, !fields.contains(field) { fields.append(field) }
+            retention[spec.entity] = max(retention[spec.entity] ?? 0, spec.windowMicros)
+        }
+        distinctFields = fields
+        self.retention = retention
+    }
+
+    /// The entities this ledger keeps history for.
+    public var entities: [VelocitySpec.Entity] { Array(retention.keys).sorted { $0.rawValue < $1.rawValue } }
+
+    /// How many entities of each kind have history.
+    public var entityCounts: [VelocitySpec.Entity: Int] { histories.mapValues(\.count) }
+
+    /// Every spec's value for this payment, in `specs` order, excluding the payment itself; NaN when the payment
+    /// has no key for the entity or the value is undefined (an average of nothing).
+    public func features(for transaction: Transaction) -> [Double] {
+        specs.map { value(of: $0, for: transaction) }
+    }
+
+    public func value(of spec: VelocitySpec, for transaction: Transaction) -> Double {
+        guard let key = spec.entity.key(of: transaction) else { return .nan }
+        guard let history = histories[spec.entity]?[key] else { return Self.empty(spec) }
+        let now = transaction.occurredAtMicros
+        let selfID = Self.hash(transaction.transactionID)
+        let end = Self.upperBound(history.times, now)
+        switch spec.aggregate {
+        case .firstSeenSeconds, .lastSeenSeconds:
+            var first: Int64?
+            var last: Int64?
+            for index in 0..<end where history.ids[index] != selfID {
+                if first == nil { first = history.times[index] }
+                last = history.times[index]
+            }
+            guard let seen = spec.aggregate == .firstSeenSeconds ? first : last else { return .nan }
+            return Double(now - seen) / 1e6
+        case .fraudCount, .fraudRate:
+            let fraudStart = Self.lowerBound(history.fraudTimes, now - spec.windowMicros)
+            let fraudEnd = Self.upperBound(history.fraudTimes, now)
+            var frauds = 0
+            for index in fraudStart..<max(fraudStart, fraudEnd) where history.fraudIDs[index] != selfID { frauds += 1 }
+            if spec.aggregate == .fraudCount { return Double(frauds) }
+            let start = Self.lowerBound(history.times, now - spec.windowMicros)
+            var payments = 0
+            for index in start..<max(start, end) where history.ids[index] != selfID { payments += 1 }
+            return payments == 0 ? .nan : Double(frauds) / Double(payments)
+        default:
+            break
+        }
+        let start = Self.lowerBound(history.times, now - spec.windowMicros)
+        var count = 0
+        var sum = 0.0
+        var maximum = -Double.infinity
+        var distinct: Set<UInt64> = []
+        let slot: Int? =
+            if case .distinct(let field) = spec.aggregate { distinctFields.firstIndex(of: field) } else { nil }
+        for index in start..<max(start, end) where history.ids[index] != selfID {
+            count += 1
+            sum += history.amounts[index]
+            maximum = max(maximum, history.amounts[index])
+            if let slot, history.keys[slot][index] != 0 { distinct.insert(history.keys[slot][index]) }
+        }
+        switch spec.aggregate {
+        case .count: return Double(count)
+        case .sumAmount: return sum
+        case .avgAmount: return count == 0 ? .nan : sum / Double(count)
+        case .maxAmount: return count == 0 ? .nan : maximum
+        case .distinct: return Double(distinct.count)
+        case .amountToAverage:
+            guard count > 0, sum > 0 else { return .nan }
+            return transaction.amount / (sum / Double(count))
+        default: return .nan
+        }
+    }
+
+    static func empty(_ spec: VelocitySpec) -> Double {
+        switch spec.aggregate {
+        case .count, .sumAmount, .distinct, .fraudCount: 0
+        default: .nan
+        }
+    }
+
+    /// Counts the payment in every entity it names.
+    @discardableResult
+    public mutating func record(_ transaction: Transaction) -> RecordResult {
+        let id = Self.hash(transaction.transactionID)
+        let time = transaction.occurredAtMicros
+        let keys = distinctFields.map { field in field.value(of: transaction).map(Self.hash) ?? 0 }
+        var result = RecordResult.tooLate
+        var sawAny = false
+        for (entity, keep) in retention {
+            guard let key = entity.key(of: transaction) else { continue }
+            sawAny = true
+            var history = histories[entity]?[key] ?? History(distinctFields: distinctFields.count)
+            if let newest = history.times.last, time < newest - latenessMicros { continue }
+            if history.ids.contains(id) {
+                if result == .tooLate { result = .duplicate }
+                continue
+            }
+            let position = Self.upperBound(history.times, time)
+            history.times.insert(time, at: position)
+            history.amounts.insert(transaction.amount, at: position)
+            history.ids.insert(id, at: position)
+            for slot in keys.indices { history.keys[slot].insert(keys[slot], at: position) }
+            prune(&history, keep: keep)
+            histories[entity, default: [:]][key] = history
+            result = .added
+        }
+        return sawAny ? result : .added
+    }
+
+    /// Takes a payment back out (its decision was not stored after all).
+    public mutating func remove(_ transaction: Transaction) {
+        let id = Self.hash(transaction.transactionID)
+        for entity in retention.keys {
+            guard let key = entity.key(of: transaction), var history = histories[entity]?[key],
+                let position = history.ids.firstIndex(of: id)
+            else { continue }
+            history.times.remove(at: position)
+            history.amounts.remove(at: position)
+            history.ids.remove(at: position)
+            for slot in history.keys.indices { history.keys[slot].remove(at: position) }
+            if history.times.isEmpty && history.fraudTimes.isEmpty {
+                histories[entity]?[key] = nil
+            } else {
+                histories[entity]?[key] = history
+            }
+        }
+    }
+
+    /// Counts a confirmed-fraud label of `transaction`, at `labeledAtMicros`, in every entity the payment names
+    /// (once per transaction and entity).
+    public mutating func recordFraud(_ transaction: Transaction, labeledAtMicros: Int64) {
+        let id = Self.hash(transaction.transactionID)
+        for (entity, keep) in retention {
+            guard let key = entity.key(of: transaction) else { continue }
+            var history = histories[entity]?[key] ?? History(distinctFields: distinctFields.count)
+            guard !history.fraudIDs.contains(id) else { continue }
+            let position = Self.upperBound(history.fraudTimes, labeledAtMicros)
+            history.fraudTimes.insert(labeledAtMicros, at: position)
+            history.fraudIDs.insert(id, at: position)
+            prune(&history, keep: keep)
+            histories[entity, default: [:]][key] = history
+        }
+    }
+
+    private func prune(_ history: inout History, keep: Int64) {
+        let newest = max(history.times.last ?? .min, history.fraudTimes.last ?? .min)
+        let horizon = keep == 0 ? Int64.min : newest - keep - latenessMicros
+        var drop = keep == 0 ? 0 : Self.lowerBound(history.times, horizon)
+        drop = max(drop, history.times.count - maxEventsPerEntity)
+        if drop > 0 {
+            history.times.removeFirst(drop)
+            history.amounts.removeFirst(drop)
+            history.ids.removeFirst(drop)
+            for slot in history.keys.indices { history.keys[slot].removeFirst(drop) }
+        }
+        var dropLabels = keep == 0 ? 0 : Self.lowerBound(history.fraudTimes, horizon)
+        dropLabels = max(dropLabels, history.fraudTimes.count - maxEventsPerEntity)
+        if dropLabels > 0 {
+            history.fraudTimes.removeFirst(dropLabels)
+            history.fraudIDs.removeFirst(dropLabels)
+        }
+    }
+
+    /// FNV-1a, 64 bits; 0 is reserved for "no value".
+    static func hash(_ text: String) -> UInt64 {
+        var value: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01B3
+        }
+        return value == 0 ? 1 : value
+    }
+
+    /// First index whose time is ≥ `time`.
+    static func lowerBound(_ times: [Int64], _ time: Int64) -> Int {
+        var low = 0
+        var high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] < time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// First index whose time is > `time`.
+    static func upperBound(_ times: [Int64], _ time: Int64) -> Int {
+        var low = 0
+        var high = times.count
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] <= time { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,188 @@
+import Testing
+
+@testable import VigilCore
+
+@Suite("Velocity: exact sliding windows per entity against brute force")
+struct VelocityTests {
+    @Test("names parse into entity, aggregate and window; others are refused")
+    func names() throws {
+        let count = try #require(VelocitySpec(name: "card_id_count_1h"))
+        #expect(count.entity == .cardID)
+        #expect(count.aggregate == .count)
+        #expect(count.windowMicros == 3_600_000_000)
+        #expect(VelocitySpec(name: "merchant_id_fraud_rate_7d")?.aggregate == .fraudRate)
+        #expect(VelocitySpec(name: "email_distinct_device_id_24h")?.aggregate == .distinct(.deviceID))
+        #expect(VelocitySpec(name: "amount_to_card_id_avg_amount_30d")?.aggregate == .amountToAverage)
+        #expect(VelocitySpec(name: "device_id_first_seen_seconds")?.windowMicros == 0)
+        #expect(VelocitySpec(name: "ip_address_sum_amount_10m")?.windowMicros == 600_000_000)
+        for bad in [
+            "card_id_count", "card_id_count_0h", "card_id_count_1y", "card_count_1h", "card_id_median_amount_1h",
+            "amount_to_card_id_count_1h", "card_id_distinct_colour_1h", "card_id_count_500d", "amount",
+        ] {
+            #expect(VelocitySpec(name: bad) == nil, "\(bad)")
+        }
+    }
+
+    struct Event {
+        var id: String
+        var time: Int64
+        var amount: Double
+        var merchant: String?
+        var device: String?
+        var card: String?
+    }
+
+    /// Every feature recomputed from the accepted events of each entity, in the ledger's order.
+    static func bruteForce(
+        _ spec: VelocitySpec, _ transaction: Transaction, events: [String: [Event]], frauds: [String: [(String, Int64)]]
+    ) -> Double {
+        guard let key = spec.entity.key(of: transaction) else { return .nan }
+        let now = transaction.occurredAtMicros
+        let all = (events["\(spec.entity.rawValue):\(key)"] ?? []).enumerated()
+            .sorted { $0.element.time != $1.element.time ? $0.element.time < $1.element.time : $0.offset < $1.offset }
+            .map(\.element).filter { $0.id != transaction.transactionID && $0.time <= now }
+        let inWindow = all.filter { $0.time >= now - spec.windowMicros }
+        switch spec.aggregate {
+        case .count: return Double(inWindow.count)
+        case .sumAmount: return inWindow.reduce(0) { $0 + $1.amount }
+        case .avgAmount: return inWindow.isEmpty ? .nan : inWindow.reduce(0) { $0 + $1.amount } / Double(inWindow.count)
+        case .maxAmount: return inWindow.map(\.amount).max() ?? .nan
+        case .distinct(let field):
+            return Double(
+                Set(
+                    inWindow.compactMap {
+                        switch field {
+                        case .merchantID: $0.merchant
+                        case .cardID: $0.card
+                        default: $0.device
+                        }
+                    }
+                ).count)
+        case .amountToAverage:
+            let sum = inWindow.reduce(0) { $0 + $1.amount }
+            return inWindow.isEmpty || sum <= 0 ? .nan : transaction.amount / (sum / Double(inWindow.count))
+        case .firstSeenSeconds: return all.first.map { Double(now - $0.time) / 1e6 } ?? .nan
+        case .lastSeenSeconds: return all.last.map { Double(now - $0.time) / 1e6 } ?? .nan
+        case .fraudCount, .fraudRate:
+            let labelled = (frauds["\(spec.entity.rawValue):\(key)"] ?? []).filter {
+                $0.0 != transaction.transactionID && $0.1 >= now - spec.windowMicros && $0.1 <= now
+            }
+            if spec.aggregate == .fraudCount { return Double(labelled.count) }
+            return inWindow.isEmpty ? .nan : Double(labelled.count) / Double(inWindow.count)
+        }
+    }
+
+    static let names = [
+        "card_id_count_1h", "card_id_count_24h", "card_id_sum_amount_24h", "card_id_avg_amount_30d",
+        "card_id_max_amount_24h", "card_id_distinct_merchant_id_24h", "amount_to_card_id_avg_amount_30d",
+        "card_id_first_seen_seconds", "card_id_last_seen_seconds", "merchant_id_count_10m",
+        "merchant_id_fraud_count_7d", "merchant_id_fraud_rate_7d", "device_id_distinct_card_id_24h",
+        "device_id_count_1h",
+    ]
+
+    @Test(
+        "random streams with late, out-of-order and retried payments and fraud labels match brute force",
+        arguments: [1, 2, 3, 4, 5] as [UInt64])
+    func randomStreams(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let specs = Self.names.map { VelocitySpec(name: $0)! }
+        let lateness: Int64 = 2 * 3_600_000_000
+        var ledger = VelocityLedger(specs: specs, latenessMicros: lateness, maxEventsPerEntity: 100_000)
+        var events: [String: [Event]] = [:]
+        var newest: [String: Int64] = [:]
+        var frauds: [String: [(String, Int64)]] = [:]
+        var clock: Int64 = 1_700_000_000_000_000
+        var sent: [Transaction] = []
+        var checked = 0
+        for index in 0..<1_500 {
+            clock += Int64(random.next() % 600_000_000)  // up to 10 minutes apart
+            // Some payments arrive late (up to 3 hours: some within the lateness, some beyond it).
+            let late = random.next() % 5 == 0 ? Int64(random.next() % (3 * 3_600_000_000)) : 0
+            var transaction: Transaction
+            if !sent.isEmpty, random.next() % 20 == 0 {
+                transaction = sent[Int(random.next() % UInt64(sent.count))]  // a retry of the same payment
+            } else {
+                transaction = Transaction(
+                    transactionID: "t\(index)", occurredAt: "", occurredAtMicros: clock - late,
+                    amount: Double(random.next() % 50_000) / 100, currency: "EUR",
+                    cardID: random.next() % 10 == 0 ? nil : "c\(random.next() % 8)",
+                    merchantID: "m\(random.next() % 4)", deviceID: "d\(random.next() % 6)")
+                sent.append(transaction)
+            }
+            // Features of a payment later than the lateness may miss pruned events: only on-time ones are compared.
+            var onTime: [VelocitySpec.Entity: Bool] = [:]
+            for entity in [VelocitySpec.Entity.cardID, .merchantID, .deviceID] {
+                guard let key = entity.key(of: transaction) else { continue }
+                let last = newest["\(entity.rawValue):\(key)"] ?? .min
+                onTime[entity] = last == .min || transaction.occurredAtMicros >= last - lateness
+            }
+            let got = ledger.features(for: transaction)
+            for (spec, value) in zip(specs, got) where onTime[spec.entity] != false {
+                let expected = Self.bruteForce(spec, transaction, events: events, frauds: frauds)
+                #expect(
+                    value == expected || (value.isNaN && expected.isNaN),
+                    "seed \(seed) payment \(index) \(spec.name): \(value) != \(expected)")
+                checked += 1
+            }
+            let result = ledger.record(transaction)
+            var added = false
+            var duplicate = false
+            for entity in [VelocitySpec.Entity.cardID, .merchantID, .deviceID] {
+                guard let key = entity.key(of: transaction) else { continue }
+                let slot = "\(entity.rawValue):\(key)"
+                if let last = newest[slot], transaction.occurredAtMicros < last - lateness { continue }
+                if events[slot, default: []].contains(where: { $0.id == transaction.transactionID }) {
+                    duplicate = true
+                    continue
+                }
+                events[slot, default: []].append(
+                    Event(
+                        id: transaction.transactionID, time: transaction.occurredAtMicros, amount: transaction.amount,
+                        merchant: transaction.merchantID, device: transaction.deviceID, card: transaction.cardID))
+                newest[slot] = max(newest[slot] ?? .min, transaction.occurredAtMicros)
+                added = true
+            }
+            #expect(result == (added ? .added : duplicate ? .duplicate : .tooLate), "seed \(seed) payment \(index)")
+            if random.next() % 10 == 0, let target = sent.randomElement(using: &random) {
+                let labeledAt = clock - Int64(random.next() % 3_600_000_000)
+                ledger.recordFraud(target, labeledAtMicros: labeledAt)
+                for entity in [VelocitySpec.Entity.cardID, .merchantID, .deviceID] {
+                    guard let key = entity.key(of: target) else { continue }
+                    let slot = "\(entity.rawValue):\(key)"
+                    if !(frauds[slot] ?? []).contains(where: { $0.0 == target.transactionID }) {
+                        frauds[slot, default: []].append((target.transactionID, labeledAt))
+                    }
+                }
+            }
+        }
+        #expect(checked > 1_000 * specs.count)
+    }
+
+    @Test("a payment taken back out leaves the history as it was; old events are pruned and capped")
+    func removeAndBounds() throws {
+        let specs = [VelocitySpec(name: "card_id_count_1h")!, VelocitySpec(name: "card_id_sum_amount_1h")!]
+        var ledger = VelocityLedger(specs: specs, latenessMicros: 0, maxEventsPerEntity: 3)
+        func payment(_ id: String, minute: Int64, amount: Double = 10) -> Transaction {
+            Transaction(
+                transactionID: id, occurredAt: "", occurredAtMicros: minute * 60_000_000, amount: amount,
+                currency: "EUR", cardID: "c")
+        }
+        #expect(ledger.record(payment("a", minute: 0)) == .added)
+        #expect(ledger.record(payment("a", minute: 0)) == .duplicate)
+        #expect(ledger.record(payment("b", minute: 10)) == .added)
+        #expect(ledger.features(for: payment("x", minute: 20)) == [2, 20])
+        ledger.remove(payment("b", minute: 10))
+        #expect(ledger.features(for: payment("x", minute: 20)) == [1, 10])
+        #expect(ledger.record(payment("late", minute: -5)) == .tooLate)
+        for minute in 30..<40 { ledger.record(payment("p\(minute)", minute: Int64(minute))) }
+        #expect(ledger.histories[.cardID]?["c"]?.times.count == 3)
+        #expect(ledger.features(for: payment("y", minute: 40)) == [3, 30])
+        // After an hour and a bit with no payments, the window is empty and the old events are gone on the next one.
+        #expect(ledger.record(payment("z", minute: 200)) == .added)
+        #expect(ledger.histories[.cardID]?["c"]?.times == [200 * 60_000_000])
+        #expect(ledger.features(for: payment("none", minute: 1, amount: 1)).map { $0 } == [0, 0])
+        let keyless = ledger.features(
+            for: Transaction(transactionID: "n", occurredAt: "", occurredAtMicros: 0, amount: 1, currency: "EUR"))
+        #expect(keyless.count == 2 && keyless.allSatisfy { $0.isNaN })
+    }
+}
