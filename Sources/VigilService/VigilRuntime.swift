@@ -20,6 +20,7 @@ public struct VigilRuntime: Sendable {
     public let explainer: Explainer
     public let models: ModelPages
     public let rules: RuleService
+    public let velocity: VelocityService
 
     /// Opens the database (creating and migrating it), loads the model and checks it against the features.
     public static func open(
@@ -41,6 +42,15 @@ public struct VigilRuntime: Sendable {
         let authenticator = Authenticator(
             keys: keys, refreshInterval: .seconds(config.keyRefreshSeconds), logger: logger)
         try await authenticator.refresh()
+        let velocity = VelocityService(
+            specs: extractor.velocitySpecs, latenessMicros: Int64(config.velocityLatenessSeconds) * 1_000_000,
+            maxEventsPerEntity: config.velocityMaxEventsPerEntity, database: database)
+        let replayed = try await velocity.rebuild()
+        if velocity.isEnabled {
+            logger.info(
+                "history features rebuilt from the store",
+                metadata: ["payments": "\(replayed)", "features": "\(velocity.specs.count)"])
+        }
         let engine = RuleEngine(
             rules: RuleStore(database: database), lists: ListStore(database: database), featureNames: extractor.names)
         try await engine.reload()
@@ -59,14 +69,16 @@ public struct VigilRuntime: Sendable {
             authenticator: authenticator, registry: registry,
             scoring: ScoringService(
                 registry: registry, store: store, clock: clock, review: config.reviewPolicy, rules: engine,
-                rates: rateGuard.rates, defaultStrength: config.ruleStrength),
+                rates: rateGuard.rates, defaultStrength: config.ruleStrength, velocity: velocity),
             reader: RecordReader(store: store, clock: clock),
             review: ReviewService(
-                store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy),
-            labelBatch: LabelBatch(store: ReviewStore(database: database), clock: clock),
+                store: ReviewStore(database: database), decisions: store, clock: clock, policy: config.reviewPolicy,
+                velocity: velocity),
+            labelBatch: LabelBatch(store: ReviewStore(database: database), clock: clock, velocity: velocity),
             explainer: Explainer(
-                registry: registry, store: store, rules: engine, clock: clock, defaultStrength: config.ruleStrength),
-            models: ModelPages(registry: registry), rules: rules)
+                registry: registry, store: store, rules: engine, clock: clock, defaultStrength: config.ruleStrength,
+                velocity: velocity),
+            models: ModelPages(registry: registry), rules: rules, velocity: velocity)
     }
 
     /// Commits everything accepted and stops taking writes.

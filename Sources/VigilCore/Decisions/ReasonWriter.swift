@@ -72,9 +72,60 @@ public struct ReasonWriter: Sendable {
             return "\(field.rawValue) was \(flag ? "sent" : "not sent"); \(effectClause)"
         case .attribute(let name):
             return "attribute \(name) is \(Self.plain(value)); \(effectClause)"
+        case .velocity(let spec):
+            return "\(Self.history(spec, value: value, transaction: tx)); \(effectClause)"
         case nil:
             return "\(feature) is \(Self.plain(value)); \(effectClause)"
         }
+    }
+
+    /// A history feature in words: "9 payments on this card in the last hour".
+    static func history(_ spec: VelocitySpec, value: Double, transaction tx: Transaction) -> String {
+        let entity =
+            switch spec.entity {
+            case .cardID: "card"
+            case .customerID: "customer"
+            case .merchantID: "merchant"
+            case .deviceID: "device"
+            case .email: "e-mail address"
+            case .ipAddress: "IP address"
+            }
+        let window = windowText(spec.windowMicros)
+        let count = Int64(value.rounded())
+        switch spec.aggregate {
+        case .count: return "\(count) payment\(count == 1 ? "" : "s") on this \(entity) in the last \(window)"
+        case .sumAmount: return "\(money(value)) \(tx.currency) spent on this \(entity) in the last \(window)"
+        case .avgAmount:
+            return "this \(entity)'s average payment in the last \(window) is \(money(value)) \(tx.currency)"
+        case .maxAmount:
+            return "this \(entity)'s largest payment in the last \(window) is \(money(value)) \(tx.currency)"
+        case .distinct(let field):
+            return
+                "\(count) different \(field.rawValue) value\(count == 1 ? "" : "s") on this \(entity) in the last \(window)"
+        case .amountToAverage:
+            return "amount is \((value * 100).rounded() / 100) × this \(entity)'s average over the last \(window)"
+        case .firstSeenSeconds: return "this \(entity) was first seen \(durationText(value)) ago"
+        case .lastSeenSeconds: return "this \(entity) was last seen \(durationText(value)) ago"
+        case .fraudCount:
+            return "\(count) confirmed fraud label\(count == 1 ? "" : "s") on this \(entity) in the last \(window)"
+        case .fraudRate:
+            return
+                "\((value * 1000).rounded() / 10) % of this \(entity)'s payments in the last \(window) were confirmed fraud"
+        }
+    }
+
+    static func windowText(_ micros: Int64) -> String {
+        let minutes = micros / 60_000_000
+        if minutes % 1440 == 0 { return minutes == 1440 ? "day" : "\(minutes / 1440) days" }
+        if minutes % 60 == 0 { return minutes == 60 ? "hour" : "\(minutes / 60) hours" }
+        return minutes == 1 ? "minute" : "\(minutes) minutes"
+    }
+
+    static func durationText(_ seconds: Double) -> String {
+        if seconds < 120 { return "\(Int(seconds)) seconds" }
+        if seconds < 7200 { return "\(Int(seconds / 60)) minutes" }
+        if seconds < 172_800 { return "\(Int(seconds / 3600)) hours" }
+        return "\(Int(seconds / 86400)) days"
     }
 
     /// `2,450.00`: two decimals and thousands separators, independent of locale.

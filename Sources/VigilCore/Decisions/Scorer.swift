@@ -60,9 +60,9 @@ public struct Scorer: Sendable {
     /// through the thresholds, then the forcing rules (`allow` over `block` over `review`).
     public func score(
         _ transaction: Transaction, explain mode: ExplainMode = .whenFlagged, rules: RuleBook = .empty,
-        strength: Double = 1, nowMicros: Int64 = 0
+        strength: Double = 1, nowMicros: Int64 = 0, history: [Double] = []
     ) -> ScoreOutcome {
-        let features = extractor.extract(transaction)
+        let features = extractor.extract(transaction, history: history)
         let inputs = champion.inputs(from: features)
         let modelMargin = model.margin(inputs)
         let matches =

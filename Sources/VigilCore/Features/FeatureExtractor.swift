@@ -8,6 +8,8 @@ public struct FeatureExtractor: Sendable {
     public let kinds: [FeatureKind]
     public let names: [String]
     public let highRiskMerchantCategories: Set<String>
+    /// The history features, in the order their values are passed to `extract(_:history:)`.
+    public let velocitySpecs: [VelocitySpec]
     private let indexByName: [String: Int]
 
     /// Fails with every unknown name listed, so a typo in config is caught at start.
@@ -23,6 +25,7 @@ public struct FeatureExtractor: Sendable {
         self.kinds = kinds
         self.names = kinds.map(\.name)
         self.highRiskMerchantCategories = highRiskMerchantCategories
+        self.velocitySpecs = kinds.compactMap { if case .velocity(let spec) = $0 { spec } else { nil } }
         var index: [String: Int] = [:]
         for (position, name) in self.names.enumerated() { index[name] = position }
         self.indexByName = index
@@ -31,14 +34,23 @@ public struct FeatureExtractor: Sendable {
     /// The position of a feature in the vector, or nil when it is not configured.
     public func index(of name: String) -> Int? { indexByName[name] }
 
-    /// The feature vector of a transaction; `Double.nan` marks a missing value.
-    public func extract(_ transaction: Transaction) -> [Double] {
+    /// The feature vector of a transaction; `Double.nan` marks a missing value. `history` holds the values of
+    /// `velocitySpecs`, in their order (computed by the service from the entities' history); missing ones are NaN.
+    public func extract(_ transaction: Transaction, history: [Double] = []) -> [Double] {
         let clock = UTCClockFields(micros: transaction.occurredAtMicros)
-        return kinds.map { value(of: $0, transaction, clock) }
+        var next = 0
+        return kinds.map { kind in
+            if case .velocity = kind {
+                defer { next += 1 }
+                return next < history.count ? history[next] : .nan
+            }
+            return value(of: kind, transaction, clock)
+        }
     }
 
     private func value(of kind: FeatureKind, _ tx: Transaction, _ clock: UTCClockFields) -> Double {
         switch kind {
+        case .velocity: return .nan
         case .amount: return tx.amount
         case .logAmount: return .log(onePlus: tx.amount)
         case .hourOfDay: return Double(clock.hour)
@@ -88,7 +100,7 @@ public enum FeatureError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknown(let names):
-            "unknown feature names: \(names.joined(separator: ", ")) (known: \(FeatureKind.builtInNames.joined(separator: ", ")), attributes.NAME)"
+            "unknown feature names: \(names.joined(separator: ", ")) (known: \(FeatureKind.builtInNames.joined(separator: ", ")), attributes.NAME, and history features such as card_id_count_1h; see docs/velocity.md)"
         case .duplicate(let name): "feature \(name) is listed twice"
         }
     }

@@ -26,6 +26,9 @@ public enum FeatureKind: Sendable, Hashable {
     case has(OptionalField)
     /// `attributes.NAME`: numbers as they are, booleans as 1/0; strings and null are missing.
     case attribute(String)
+    /// A history feature (`card_id_count_1h`, …): computed from the entity's earlier payments and labels, not
+    /// from the payment alone (see `VelocitySpec`).
+    case velocity(VelocitySpec)
 
     /// Optional transaction fields whose presence can be a feature.
     public enum OptionalField: String, Sendable, CaseIterable {
@@ -58,6 +61,8 @@ public enum FeatureKind: Sendable, Hashable {
                     })
                 else { return nil }
                 self = .attribute(attribute)
+            } else if let spec = VelocitySpec(name: name) {
+                self = .velocity(spec)
             } else {
                 return nil
             }
@@ -79,6 +84,7 @@ public enum FeatureKind: Sendable, Hashable {
         case .highRiskMerchantCategory: "mcc_high_risk"
         case .has(let field): "has_\(field.rawValue)"
         case .attribute(let name): "attributes.\(name)"
+        case .velocity(let spec): spec.name
         }
     }
 

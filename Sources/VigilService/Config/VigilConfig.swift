@@ -37,6 +37,10 @@ import VigilStore
 /// - `guard.baseline_minutes` · `VIGIL_GUARD_BASELINE_MINUTES` · `60` (the trailing baseline before the change)
 /// - `guard.min_decisions` · `VIGIL_GUARD_MIN_DECISIONS` · `200` (decisions after the change before it is judged)
 /// - `guard.min_rate` · `VIGIL_GUARD_MIN_RATE` · `0.01` (a baseline rate below this counts as this)
+/// - `velocity.lateness_seconds` · `VIGIL_VELOCITY_LATENESS_SECONDS` · `3600` (how late a payment may arrive, behind
+///   its entity's newest, and still be counted in history features)
+/// - `velocity.max_events_per_entity` · `VIGIL_VELOCITY_MAX_EVENTS_PER_ENTITY` · `4096` (payments, and as many
+///   labels, kept per card, merchant, …)
 /// - `auth.key_refresh_seconds` · `VIGIL_AUTH_KEY_REFRESH_SECONDS` · `2`
 /// - `metrics.require_key` · `VIGIL_METRICS_REQUIRE_KEY` · `false` (true: any valid key may read it)
 /// - `log.level` · `VIGIL_LOG_LEVEL` · `info`
@@ -71,6 +75,8 @@ public struct VigilConfig: Sendable, Equatable {
     public var guardBaselineMinutes = 60
     public var guardMinDecisions = 200
     public var guardMinRate = 0.01
+    public var velocityLatenessSeconds = 3600
+    public var velocityMaxEventsPerEntity = 4096
     public var keyRefreshSeconds = 2
     public var metricsRequireKey = false
     public var logLevel = "info"
@@ -80,6 +86,9 @@ public struct VigilConfig: Sendable, Equatable {
         "amount", "log_amount", "hour_of_day", "day_of_week", "is_weekend", "is_night",
         "card_merchant_country_mismatch", "ip_card_country_mismatch", "channel_pos", "channel_ecommerce",
         "channel_contactless", "channel_atm", "mcc_high_risk", "has_email", "has_device_id",
+        "card_id_count_1h", "card_id_count_24h", "card_id_sum_amount_24h", "amount_to_card_id_avg_amount_30d",
+        "card_id_distinct_merchant_id_24h", "card_id_first_seen_seconds", "device_id_distinct_card_id_24h",
+        "email_count_24h", "ip_address_count_1h", "merchant_id_fraud_rate_7d",
     ]
 
     /// Every key, in documentation order; anything else in a file or `VIGIL_` variable is refused.
@@ -91,6 +100,7 @@ public struct VigilConfig: Sendable, Equatable {
         "review.lease_seconds", "rules.strength", "rules.max_live", "rules.precision_floor",
         "rules.precision_min_labels", "rules.precision_window_days", "rules.check_interval_seconds", "guard.enabled",
         "guard.factor", "guard.window_minutes", "guard.baseline_minutes", "guard.min_decisions", "guard.min_rate",
+        "velocity.lateness_seconds", "velocity.max_events_per_entity",
         "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
@@ -147,6 +157,9 @@ public struct VigilConfig: Sendable, Equatable {
             case "rules.precision_min_labels": precisionMinLabels = try Self.int(value, place, in: 1...1_000_000)
             case "rules.precision_window_days": precisionWindowDays = try Self.int(value, place, in: 1...365)
             case "rules.check_interval_seconds": ruleCheckIntervalSeconds = try Self.int(value, place, in: 1...86_400)
+            case "velocity.lateness_seconds": velocityLatenessSeconds = try Self.int(value, place, in: 0...604_800)
+            case "velocity.max_events_per_entity":
+                velocityMaxEventsPerEntity = try Self.int(value, place, in: 16...1_000_000)
             case "guard.enabled": guardEnabled = try Self.bool(value, place)
             case "guard.factor": guardFactor = try Self.double(value, place, in: 1...1_000)
             case "guard.window_minutes": guardWindowMinutes = try Self.int(value, place, in: 1...1_440)

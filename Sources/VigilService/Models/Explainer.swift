@@ -9,11 +9,13 @@ public struct Explainer: Sendable {
     public let rules: RuleEngine?
     public let clock: any WallClock
     public let defaultStrength: Double
+    public let velocity: VelocityService?
 
     public init(
         registry: ModelRegistry, store: any DecisionStore, rules: RuleEngine? = nil,
-        clock: any WallClock = SystemWallClock(), defaultStrength: Double = 1
+        clock: any WallClock = SystemWallClock(), defaultStrength: Double = 1, velocity: VelocityService? = nil
     ) {
+        self.velocity = velocity
         self.registry = registry
         self.store = store
         self.rules = rules
@@ -60,7 +62,7 @@ public struct Explainer: Sendable {
         let scorer = active.scorer
         let outcome = scorer.score(
             transaction, explain: .always, rules: rules?.book ?? .empty, strength: strength ?? defaultStrength,
-            nowMicros: clock.nowMicros())
+            nowMicros: clock.nowMicros(), history: velocity?.isEnabled == true ? velocity!.peek(transaction) : [])
         let inputs = scorer.champion.inputs(from: outcome.features)
         let explanation = outcome.explanation ?? scorer.model.explain(inputs)
         var rules = JSONWriter(reservingCapacity: 256)

@@ -15,8 +15,14 @@ public struct LabelBatch: Sendable {
 
     public let store: ReviewStore
     public let clock: any WallClock
+    /// Counts fraud labels into history features that read them.
+    public let velocity: VelocityService?
 
-    public init(store: ReviewStore, clock: any WallClock, lineLimit: Int = LabelBatch.maxLines) {
+    public init(
+        store: ReviewStore, clock: any WallClock, lineLimit: Int = LabelBatch.maxLines,
+        velocity: VelocityService? = nil
+    ) {
+        self.velocity = velocity
         self.store = store
         self.clock = clock
         self.lineLimit = lineLimit
@@ -152,9 +158,14 @@ public struct LabelBatch: Sendable {
                 throw .unavailable(
                     "the labels from line \(pending[0].line) on could not be stored (earlier lines were): \(error)")
             }
+            var frauds: [(transactionID: String, labeledAtMicros: Int64)] = []
             for (item, outcome) in zip(pending, outcomes) {
                 switch outcome {
-                case .added: added += 1
+                case .added:
+                    added += 1
+                    if item.label.label == .fraud {
+                        frauds.append((item.label.transactionID, item.label.labeledAtMicros))
+                    }
                 case .duplicate: duplicates += 1
                 case .unknownTransaction:
                     rejected += 1
@@ -164,6 +175,13 @@ public struct LabelBatch: Sendable {
                 }
             }
             pending.removeAll(keepingCapacity: true)
+            if !frauds.isEmpty, let velocity = batch.velocity {
+                do {
+                    try await velocity.recordFraud(frauds)
+                } catch {
+                    throw .unavailable("the labels were stored but history features could not read them: \(error)")
+                }
+            }
         }
     }
 

@@ -7,8 +7,14 @@ public struct ReviewService: Sendable {
     public let decisions: any DecisionStore
     public let clock: any WallClock
     public let policy: ReviewPolicy
+    /// Counts fraud labels into history features that read them.
+    public let velocity: VelocityService?
 
-    public init(store: ReviewStore, decisions: any DecisionStore, clock: any WallClock, policy: ReviewPolicy) {
+    public init(
+        store: ReviewStore, decisions: any DecisionStore, clock: any WallClock, policy: ReviewPolicy,
+        velocity: VelocityService? = nil
+    ) {
+        self.velocity = velocity
         self.store = store
         self.decisions = decisions
         self.clock = clock
@@ -88,6 +94,11 @@ public struct ReviewService: Sendable {
             stored = added
             created = true
             closedCase = closed
+            if added.label == .fraud {
+                try await storeRead {
+                    try await velocity?.recordFraud([(transactionID, added.labeledAtMicros)])
+                }
+            }
         case .replayed(let replayed):
             stored = replayed
             created = false

@@ -14,13 +14,16 @@ public struct ScoringService: Sendable {
     public let rates: DecisionRates?
     /// The rule strength α when the request does not set one (`rules.strength`).
     public let defaultStrength: Double
+    /// History features (nil or disabled: none declared).
+    public let velocity: VelocityService?
     private let identifiers = IdentifierGenerator()
 
     public init(
         registry: ModelRegistry, store: any DecisionStore, clock: any WallClock, limits: TransactionLimits = .init(),
         review: ReviewPolicy = .init(), rules: RuleEngine? = nil, rates: DecisionRates? = nil,
-        defaultStrength: Double = 1
+        defaultStrength: Double = 1, velocity: VelocityService? = nil
     ) {
+        self.velocity = velocity
         self.registry = registry
         self.review = review
         self.store = store
@@ -62,9 +65,11 @@ public struct ScoringService: Sendable {
     ) async throws(ServiceError) -> Answer {
         let active = registry.active
         let now = clock.nowMicros()
+        var reserved: (history: [Double], counted: Bool) = ([], false)
+        if let velocity, velocity.isEnabled { reserved = velocity.reserve(transaction) }
         let outcome = active.scorer.score(
             transaction, explain: explain, rules: rules?.book ?? .empty, strength: strength ?? defaultStrength,
-            nowMicros: now)
+            nowMicros: now, history: reserved.history)
         let shadow = active.challenger.map { active.scorer.shadow($0, features: outcome.features) }
         let openedCase: NewCase?
         switch outcome.decision {
@@ -106,6 +111,7 @@ public struct ScoringService: Sendable {
         do {
             stored = try await store.record(record)
         } catch {
+            if reserved.counted { velocity?.release(transaction) }
             throw .unavailable("the decision could not be stored: \(error)")
         }
         switch stored {
