@@ -42,5 +42,10 @@ let package = Package(
             dependencies: [.product(name: "VigilCore", package: rootIdentity)],
             path: "Sources/rule-timing"
         ),
+        .executableTarget(
+            name: "velocity-timing",
+            dependencies: [.product(name: "VigilCore", package: rootIdentity)],
+            path: "Sources/velocity-timing"
+        ),
     ]
 )

@@ -175,11 +175,11 @@ struct VelocityTests {
         #expect(ledger.features(for: payment("x", minute: 20)) == [1, 10])
         #expect(ledger.record(payment("late", minute: -5)) == .tooLate)
         for minute in 30..<40 { ledger.record(payment("p\(minute)", minute: Int64(minute))) }
-        #expect(ledger.histories[.cardID]?["c"]?.times.count == 3)
+        #expect(ledger.histories[.cardID]?["c"]?.events.count == 3)
         #expect(ledger.features(for: payment("y", minute: 40)) == [3, 30])
         // After an hour and a bit with no payments, the window is empty and the old events are gone on the next one.
         #expect(ledger.record(payment("z", minute: 200)) == .added)
-        #expect(ledger.histories[.cardID]?["c"]?.times == [200 * 60_000_000])
+        #expect(ledger.histories[.cardID]?["c"]?.events.map(\.time) == [200 * 60_000_000])
         #expect(ledger.features(for: payment("none", minute: 1, amount: 1)).map { $0 } == [0, 0])
         let keyless = ledger.features(
             for: Transaction(transactionID: "n", occurredAt: "", occurredAtMicros: 0, amount: 1, currency: "EUR"))

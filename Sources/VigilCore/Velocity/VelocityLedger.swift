@@ -17,23 +17,33 @@ public struct VelocityLedger: Sendable {
         case added, duplicate, tooLate
     }
 
-    struct History: Sendable {
-        var times: [Int64] = []
-        var amounts: [Double] = []
-        var ids: [UInt64] = []
-        /// One array per distinct-counted field, parallel to `times`.
-        var keys: [[UInt64]]
-        var fraudTimes: [Int64] = []
-        var fraudIDs: [UInt64] = []
+    /// One counted payment (24 bytes).
+    struct Event: Sendable {
+        var time: Int64
+        var amount: Double
+        var id: UInt64
+    }
 
-        init(distinctFields: Int) { keys = Array(repeating: [], count: distinctFields) }
+    /// One confirmed-fraud label (16 bytes).
+    struct Label: Sendable {
+        var time: Int64
+        var id: UInt64
+    }
+
+    struct History: Sendable {
+        /// Sorted by time; among equal times, in the order they were counted.
+        var events: [Event] = []
+        /// Hashes of the entity's distinct-counted fields, `stride` per event, parallel to `events`.
+        var keys: [UInt64] = []
+        /// Sorted by `labeled_at`.
+        var labels: [Label] = []
     }
 
     public let specs: [VelocitySpec]
     public let latenessMicros: Int64
     public let maxEventsPerEntity: Int
-    /// Distinct-counted fields, in slot order.
-    let distinctFields: [VelocitySpec.KeyField]
+    /// For each entity kind, the fields its `distinct` features count, in slot order.
+    let distinctFields: [VelocitySpec.Entity: [VelocitySpec.KeyField]]
     /// For each entity kind, the longest window any spec reads (retention).
     let retention: [VelocitySpec.Entity: Int64]
     var histories: [VelocitySpec.Entity: [String: History]] = [:]
@@ -42,10 +52,12 @@ public struct VelocityLedger: Sendable {
         self.specs = specs
         self.latenessMicros = latenessMicros
         self.maxEventsPerEntity = maxEventsPerEntity
-        var fields: [VelocitySpec.KeyField] = []
+        var fields: [VelocitySpec.Entity: [VelocitySpec.KeyField]] = [:]
         var retention: [VelocitySpec.Entity: Int64] = [:]
         for spec in specs {
-            if case .distinct(let field) = spec.aggregate, !fields.contains(field) { fields.append(field) }
+            if case .distinct(let field) = spec.aggregate, !(fields[spec.entity] ?? []).contains(field) {
+                fields[spec.entity, default: []].append(field)
+            }
             retention[spec.entity] = max(retention[spec.entity] ?? 0, spec.windowMicros)
         }
         distinctFields = fields
@@ -69,42 +81,47 @@ public struct VelocityLedger: Sendable {
         guard let history = histories[spec.entity]?[key] else { return Self.empty(spec) }
         let now = transaction.occurredAtMicros
         let selfID = Self.hash(transaction.transactionID)
-        let end = Self.upperBound(history.times, now)
+        let end = Self.upperBound(history.events, now)
         switch spec.aggregate {
         case .firstSeenSeconds, .lastSeenSeconds:
             var first: Int64?
             var last: Int64?
-            for index in 0..<end where history.ids[index] != selfID {
-                if first == nil { first = history.times[index] }
-                last = history.times[index]
+            for index in 0..<end where history.events[index].id != selfID {
+                if first == nil { first = history.events[index].time }
+                last = history.events[index].time
             }
             guard let seen = spec.aggregate == .firstSeenSeconds ? first : last else { return .nan }
             return Double(now - seen) / 1e6
         case .fraudCount, .fraudRate:
-            let fraudStart = Self.lowerBound(history.fraudTimes, now - spec.windowMicros)
-            let fraudEnd = Self.upperBound(history.fraudTimes, now)
+            let fraudStart = Self.lowerBound(history.labels, now - spec.windowMicros)
+            let fraudEnd = Self.upperBound(history.labels, now)
             var frauds = 0
-            for index in fraudStart..<max(fraudStart, fraudEnd) where history.fraudIDs[index] != selfID { frauds += 1 }
+            for index in fraudStart..<max(fraudStart, fraudEnd) where history.labels[index].id != selfID { frauds += 1 }
             if spec.aggregate == .fraudCount { return Double(frauds) }
-            let start = Self.lowerBound(history.times, now - spec.windowMicros)
+            let start = Self.lowerBound(history.events, now - spec.windowMicros)
             var payments = 0
-            for index in start..<max(start, end) where history.ids[index] != selfID { payments += 1 }
+            for index in start..<max(start, end) where history.events[index].id != selfID { payments += 1 }
             return payments == 0 ? .nan : Double(frauds) / Double(payments)
         default:
             break
         }
-        let start = Self.lowerBound(history.times, now - spec.windowMicros)
+        let start = Self.lowerBound(history.events, now - spec.windowMicros)
         var count = 0
         var sum = 0.0
         var maximum = -Double.infinity
         var distinct: Set<UInt64> = []
-        let slot: Int? =
-            if case .distinct(let field) = spec.aggregate { distinctFields.firstIndex(of: field) } else { nil }
-        for index in start..<max(start, end) where history.ids[index] != selfID {
+        let fields = distinctFields[spec.entity] ?? []
+        let stride = fields.count
+        let slot: Int? = if case .distinct(let field) = spec.aggregate { fields.firstIndex(of: field) } else { nil }
+        for index in start..<max(start, end) where history.events[index].id != selfID {
             count += 1
-            sum += history.amounts[index]
-            maximum = max(maximum, history.amounts[index])
-            if let slot, history.keys[slot][index] != 0 { distinct.insert(history.keys[slot][index]) }
+            let amount = history.events[index].amount
+            sum += amount
+            maximum = max(maximum, amount)
+            if let slot {
+                let key = history.keys[index * stride + slot]
+                if key != 0 { distinct.insert(key) }
+            }
         }
         switch spec.aggregate {
         case .count: return Double(count)
@@ -131,24 +148,26 @@ public struct VelocityLedger: Sendable {
     public mutating func record(_ transaction: Transaction) -> RecordResult {
         let id = Self.hash(transaction.transactionID)
         let time = transaction.occurredAtMicros
-        let keys = distinctFields.map { field in field.value(of: transaction).map(Self.hash) ?? 0 }
         var result = RecordResult.tooLate
         var sawAny = false
         for (entity, keep) in retention {
             guard let key = entity.key(of: transaction) else { continue }
             sawAny = true
-            var history = histories[entity]?[key] ?? History(distinctFields: distinctFields.count)
-            if let newest = history.times.last, time < newest - latenessMicros { continue }
-            if history.ids.contains(id) {
+            var history = histories[entity]?[key] ?? History()
+            if let newest = history.events.last?.time, time < newest - latenessMicros { continue }
+            if history.events.contains(where: { $0.id == id }) {
                 if result == .tooLate { result = .duplicate }
                 continue
             }
-            let position = Self.upperBound(history.times, time)
-            history.times.insert(time, at: position)
-            history.amounts.insert(transaction.amount, at: position)
-            history.ids.insert(id, at: position)
-            for slot in keys.indices { history.keys[slot].insert(keys[slot], at: position) }
-            prune(&history, keep: keep)
+            let fields = distinctFields[entity] ?? []
+            let position = Self.upperBound(history.events, time)
+            history.events.insert(Event(time: time, amount: transaction.amount, id: id), at: position)
+            if !fields.isEmpty {
+                history.keys.insert(
+                    contentsOf: fields.map { $0.value(of: transaction).map(Self.hash) ?? 0 },
+                    at: position * fields.count)
+            }
+            prune(&history, keep: keep, stride: fields.count)
             histories[entity, default: [:]][key] = history
             result = .added
         }
@@ -160,13 +179,12 @@ public struct VelocityLedger: Sendable {
         let id = Self.hash(transaction.transactionID)
         for entity in retention.keys {
             guard let key = entity.key(of: transaction), var history = histories[entity]?[key],
-                let position = history.ids.firstIndex(of: id)
+                let position = history.events.firstIndex(where: { $0.id == id })
             else { continue }
-            history.times.remove(at: position)
-            history.amounts.remove(at: position)
-            history.ids.remove(at: position)
-            for slot in history.keys.indices { history.keys[slot].remove(at: position) }
-            if history.times.isEmpty && history.fraudTimes.isEmpty {
+            let stride = (distinctFields[entity] ?? []).count
+            history.events.remove(at: position)
+            history.keys.removeSubrange(position * stride..<(position + 1) * stride)
+            if history.events.isEmpty && history.labels.isEmpty {
                 histories[entity]?[key] = nil
             } else {
                 histories[entity]?[key] = history
@@ -180,33 +198,27 @@ public struct VelocityLedger: Sendable {
         let id = Self.hash(transaction.transactionID)
         for (entity, keep) in retention {
             guard let key = entity.key(of: transaction) else { continue }
-            var history = histories[entity]?[key] ?? History(distinctFields: distinctFields.count)
-            guard !history.fraudIDs.contains(id) else { continue }
-            let position = Self.upperBound(history.fraudTimes, labeledAtMicros)
-            history.fraudTimes.insert(labeledAtMicros, at: position)
-            history.fraudIDs.insert(id, at: position)
-            prune(&history, keep: keep)
+            var history = histories[entity]?[key] ?? History()
+            guard !history.labels.contains(where: { $0.id == id }) else { continue }
+            let position = Self.upperBound(history.labels, labeledAtMicros)
+            history.labels.insert(Label(time: labeledAtMicros, id: id), at: position)
+            prune(&history, keep: keep, stride: (distinctFields[entity] ?? []).count)
             histories[entity, default: [:]][key] = history
         }
     }
 
-    private func prune(_ history: inout History, keep: Int64) {
-        let newest = max(history.times.last ?? .min, history.fraudTimes.last ?? .min)
+    private func prune(_ history: inout History, keep: Int64, stride: Int) {
+        let newest = max(history.events.last?.time ?? .min, history.labels.last?.time ?? .min)
         let horizon = keep == 0 ? Int64.min : newest - keep - latenessMicros
-        var drop = keep == 0 ? 0 : Self.lowerBound(history.times, horizon)
-        drop = max(drop, history.times.count - maxEventsPerEntity)
+        var drop = keep == 0 ? 0 : Self.lowerBound(history.events, horizon)
+        drop = max(drop, history.events.count - maxEventsPerEntity)
         if drop > 0 {
-            history.times.removeFirst(drop)
-            history.amounts.removeFirst(drop)
-            history.ids.removeFirst(drop)
-            for slot in history.keys.indices { history.keys[slot].removeFirst(drop) }
+            history.events.removeFirst(drop)
+            history.keys.removeFirst(drop * stride)
         }
-        var dropLabels = keep == 0 ? 0 : Self.lowerBound(history.fraudTimes, horizon)
-        dropLabels = max(dropLabels, history.fraudTimes.count - maxEventsPerEntity)
-        if dropLabels > 0 {
-            history.fraudTimes.removeFirst(dropLabels)
-            history.fraudIDs.removeFirst(dropLabels)
-        }
+        var dropLabels = keep == 0 ? 0 : Self.lowerBound(history.labels, horizon)
+        dropLabels = max(dropLabels, history.labels.count - maxEventsPerEntity)
+        if dropLabels > 0 { history.labels.removeFirst(dropLabels) }
     }
 
     /// FNV-1a, 64 bits; 0 is reserved for "no value".
@@ -220,24 +232,31 @@ public struct VelocityLedger: Sendable {
     }
 
     /// First index whose time is ≥ `time`.
-    static func lowerBound(_ times: [Int64], _ time: Int64) -> Int {
+    static func lowerBound<T: Timed>(_ items: [T], _ time: Int64) -> Int {
         var low = 0
-        var high = times.count
+        var high = items.count
         while low < high {
             let middle = (low + high) / 2
-            if times[middle] < time { low = middle + 1 } else { high = middle }
+            if items[middle].time < time { low = middle + 1 } else { high = middle }
         }
         return low
     }
 
     /// First index whose time is > `time`.
-    static func upperBound(_ times: [Int64], _ time: Int64) -> Int {
+    static func upperBound<T: Timed>(_ items: [T], _ time: Int64) -> Int {
         var low = 0
-        var high = times.count
+        var high = items.count
         while low < high {
             let middle = (low + high) / 2
-            if times[middle] <= time { low = middle + 1 } else { high = middle }
+            if items[middle].time <= time { low = middle + 1 } else { high = middle }
         }
         return low
     }
 }
+
+protocol Timed {
+    var time: Int64 { get }
+}
+
+extension VelocityLedger.Event: Timed {}
+extension VelocityLedger.Label: Timed {}
