@@ -82,15 +82,24 @@ public struct VelocityLedger: Sendable {
         let now = transaction.occurredAtMicros
         let selfID = Self.hash(transaction.transactionID)
         let end = Self.upperBound(history.events, now)
+        // The payment itself can only be among the events at its own time (a retry of a counted payment).
+        var selfIndex: Int?
+        var probe = end - 1
+        while probe >= 0, history.events[probe].time == now {
+            if history.events[probe].id == selfID {
+                selfIndex = probe
+                break
+            }
+            probe -= 1
+        }
         switch spec.aggregate {
         case .firstSeenSeconds, .lastSeenSeconds:
-            var first: Int64?
-            var last: Int64?
-            for index in 0..<end where history.events[index].id != selfID {
-                if first == nil { first = history.events[index].time }
-                last = history.events[index].time
-            }
-            guard let seen = spec.aggregate == .firstSeenSeconds ? first : last else { return .nan }
+            var first = 0
+            var last = end - 1
+            if first == selfIndex { first += 1 }
+            if last == selfIndex { last -= 1 }
+            guard first < end, last >= 0 else { return .nan }
+            let seen = spec.aggregate == .firstSeenSeconds ? history.events[first].time : history.events[last].time
             return Double(now - seen) / 1e6
         case .fraudCount, .fraudRate:
             let fraudStart = Self.lowerBound(history.labels, now - spec.windowMicros)
@@ -99,13 +108,15 @@ public struct VelocityLedger: Sendable {
             for index in fraudStart..<max(fraudStart, fraudEnd) where history.labels[index].id != selfID { frauds += 1 }
             if spec.aggregate == .fraudCount { return Double(frauds) }
             let start = Self.lowerBound(history.events, now - spec.windowMicros)
-            var payments = 0
-            for index in start..<max(start, end) where history.events[index].id != selfID { payments += 1 }
+            let payments = max(0, end - start) - (selfIndex.map { $0 >= start ? 1 : 0 } ?? 0)
             return payments == 0 ? .nan : Double(frauds) / Double(payments)
         default:
             break
         }
         let start = Self.lowerBound(history.events, now - spec.windowMicros)
+        if spec.aggregate == .count {
+            return Double(max(0, end - start) - (selfIndex.map { $0 >= start ? 1 : 0 } ?? 0))
+        }
         var count = 0
         var sum = 0.0
         var maximum = -Double.infinity
@@ -113,7 +124,7 @@ public struct VelocityLedger: Sendable {
         let fields = distinctFields[spec.entity] ?? []
         let stride = fields.count
         let slot: Int? = if case .distinct(let field) = spec.aggregate { fields.firstIndex(of: field) } else { nil }
-        for index in start..<max(start, end) where history.events[index].id != selfID {
+        for index in start..<max(start, end) where index != selfIndex {
             count += 1
             let amount = history.events[index].amount
             sum += amount
@@ -155,12 +166,22 @@ public struct VelocityLedger: Sendable {
             sawAny = true
             var history = histories[entity]?[key] ?? History()
             if let newest = history.events.last?.time, time < newest - latenessMicros { continue }
-            if history.events.contains(where: { $0.id == id }) {
+            // A retry carries the same occurred_at: only events at that time can be the same payment.
+            let position = Self.upperBound(history.events, time)
+            var probe = position - 1
+            var seen = false
+            while probe >= 0, history.events[probe].time == time {
+                if history.events[probe].id == id {
+                    seen = true
+                    break
+                }
+                probe -= 1
+            }
+            if seen {
                 if result == .tooLate { result = .duplicate }
                 continue
             }
             let fields = distinctFields[entity] ?? []
-            let position = Self.upperBound(history.events, time)
             history.events.insert(Event(time: time, amount: transaction.amount, id: id), at: position)
             if !fields.isEmpty {
                 history.keys.insert(

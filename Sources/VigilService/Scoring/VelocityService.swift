@@ -3,17 +3,17 @@ import Synchronization
 import VigilCore
 import VigilStore
 
-/// The history features of the running service: one `VelocityLedger` behind a lock, rebuilt from the store at
-/// start and kept current by every scored payment and every fraud label.
+/// The history features of the running service: one `VelocityLedger` per entity kind (card, merchant, …), each
+/// behind its own lock, rebuilt from the store at start and kept current by every scored payment and fraud label.
 ///
-/// A payment's features are computed and the payment counted in one locked step (`reserve`), so two concurrent
-/// payments on the same card see each other in the order they took the lock; if the decision cannot be stored
-/// the payment is taken out again (`release`). A retried `transaction_id` is counted once.
+/// For each entity, a payment's features are computed and the payment counted in one locked step (`reserve`), so
+/// two concurrent payments on the same card see each other in the order they took the lock; if the decision
+/// cannot be stored the payment is taken out again (`release`). A retried `transaction_id` is counted once.
 public final class VelocityService: Sendable {
     public let specs: [VelocitySpec]
     public let latenessMicros: Int64
     public let maxEventsPerEntity: Int
-    private let ledger: Mutex<VelocityLedger>
+    private let shards: [Shard]
     private let database: VigilDatabase
     /// Whether any declared feature counts fraud labels (only then do labels need the payment's entities).
     public let readsLabels: Bool
@@ -23,33 +23,76 @@ public final class VelocityService: Sendable {
         self.latenessMicros = latenessMicros
         self.maxEventsPerEntity = maxEventsPerEntity
         self.database = database
-        ledger = Mutex(
-            VelocityLedger(specs: specs, latenessMicros: latenessMicros, maxEventsPerEntity: maxEventsPerEntity))
+        var shards: [Shard] = []
+        for entity in VelocitySpec.Entity.allCases {
+            let indices = specs.indices.filter { specs[$0].entity == entity }
+            guard !indices.isEmpty else { continue }
+            shards.append(
+                Shard(
+                    indices: indices,
+                    ledger: VelocityLedger(
+                        specs: indices.map { specs[$0] }, latenessMicros: latenessMicros,
+                        maxEventsPerEntity: maxEventsPerEntity)))
+        }
+        self.shards = shards
         readsLabels = specs.contains { $0.aggregate == .fraudCount || $0.aggregate == .fraudRate }
+    }
+
+    /// The ledger of one entity kind and where its features go in `specs`.
+    private final class Shard: Sendable {
+        let indices: [Int]
+        let ledger: Mutex<VelocityLedger>
+
+        init(indices: [Int], ledger: VelocityLedger) {
+            self.indices = indices
+            self.ledger = Mutex(ledger)
+        }
     }
 
     public var isEnabled: Bool { !specs.isEmpty }
 
     /// The history values of this payment (in `specs` order) and whether it was newly counted.
     public func reserve(_ transaction: Transaction) -> (history: [Double], counted: Bool) {
-        ledger.withLock { ledger in
-            let history = ledger.features(for: transaction)
-            return (history, ledger.record(transaction) == .added)
+        var history = [Double](repeating: .nan, count: specs.count)
+        var counted = false
+        for shard in shards {
+            let values = shard.ledger.withLock { ledger in
+                let values = ledger.features(for: transaction)
+                if ledger.record(transaction) == .added { counted = true }
+                return values
+            }
+            for (index, value) in zip(shard.indices, values) { history[index] = value }
         }
+        return (history, counted)
     }
 
     /// Takes back a payment whose decision was not stored.
     public func release(_ transaction: Transaction) {
-        ledger.withLock { $0.remove(transaction) }
+        for shard in shards { shard.ledger.withLock { $0.remove(transaction) } }
     }
 
     /// The history values without counting anything (what-if explanations).
     public func peek(_ transaction: Transaction) -> [Double] {
-        ledger.withLock { $0.features(for: transaction) }
+        var history = [Double](repeating: .nan, count: specs.count)
+        for shard in shards {
+            let values = shard.ledger.withLock { $0.features(for: transaction) }
+            for (index, value) in zip(shard.indices, values) { history[index] = value }
+        }
+        return history
     }
 
     /// Entities with history, by kind.
-    public var entityCounts: [VelocitySpec.Entity: Int] { ledger.withLock { $0.entityCounts } }
+    public var entityCounts: [VelocitySpec.Entity: Int] {
+        var counts: [VelocitySpec.Entity: Int] = [:]
+        for shard in shards {
+            for (entity, count) in shard.ledger.withLock({ $0.entityCounts }) { counts[entity] = count }
+        }
+        return counts
+    }
+
+    private func each(_ body: (inout VelocityLedger) -> Void) {
+        for shard in shards { shard.ledger.withLock { body(&$0) } }
+    }
 
     /// Counts fraud labels (transaction id, `labeled_at`) in the entities of their payments.
     public func recordFraud(_ labels: [(transactionID: String, labeledAtMicros: Int64)]) async throws {
@@ -74,7 +117,7 @@ public final class VelocityService: Sendable {
             else { return nil }
             return (transaction, label.labeledAtMicros)
         }
-        ledger.withLock { ledger in
+        each { ledger in
             for (transaction, labeledAt) in decoded { ledger.recordFraud(transaction, labeledAtMicros: labeledAt) }
         }
     }
@@ -93,14 +136,14 @@ public final class VelocityService: Sendable {
                 if replayed.count >= 10_000 {
                     let batch = replayed
                     replayed.removeAll(keepingCapacity: true)
-                    ledger.withLock { ledger in for payment in batch { ledger.record(payment) } }
+                    each { ledger in for payment in batch { ledger.record(payment) } }
                 }
                 counted += 1
             }
             return true
         }
         let rest = replayed
-        ledger.withLock { ledger in for payment in rest { ledger.record(payment) } }
+        each { ledger in for payment in rest { ledger.record(payment) } }
         if readsLabels {
             let labels = try await database.pool.read { db in
                 try Row.fetchAll(
