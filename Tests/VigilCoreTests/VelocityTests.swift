@@ -15,7 +15,14 @@ struct VelocityTests {
         #expect(VelocitySpec(name: "amount_to_card_id_avg_amount_30d")?.aggregate == .amountToAverage)
         #expect(VelocitySpec(name: "device_id_first_seen_seconds")?.windowMicros == 0)
         #expect(VelocitySpec(name: "ip_address_sum_amount_10m")?.windowMicros == 600_000_000)
+        let terminal = try #require(VelocitySpec(name: "attributes.terminal_id.count_1h"))
+        #expect(terminal.entity == .attribute("terminal_id"))
+        #expect(terminal.entity.rawValue == "attributes.terminal_id")
+        #expect(VelocitySpec(name: "amount_to_attributes.shop.avg_amount_7d")?.aggregate == .amountToAverage)
+        #expect(FeatureKind(name: "attributes.terminal_id.count_1h") == .velocity(terminal))
+        #expect(FeatureKind(name: "attributes.terminal_id") == .attribute("terminal_id"))
         for bad in [
+            "attributes.count_1h", "attributes..count_1h", "attributes.a-b.count_1h", "attributes.x.median_1h",
             "card_id_count", "card_id_count_0h", "card_id_count_1y", "card_count_1h", "card_id_median_amount_1h",
             "amount_to_card_id_count_1h", "card_id_distinct_colour_1h", "card_id_count_500d", "amount",
         ] {
@@ -156,6 +163,24 @@ struct VelocityTests {
             }
         }
         #expect(checked > 1_000 * specs.count)
+    }
+
+    @Test("an attribute can be the entity: string values and numbers are keys, others are not")
+    func attributeEntity() throws {
+        let spec = try #require(VelocitySpec(name: "attributes.terminal_id.count_1h"))
+        var ledger = VelocityLedger(specs: [spec], latenessMicros: 0)
+        func payment(_ id: String, _ value: AttributeValue?) -> Transaction {
+            Transaction(
+                transactionID: id, occurredAt: "", occurredAtMicros: 1_000, amount: 1, currency: "EUR",
+                attributes: value.map { [Attribute(name: "terminal_id", value: $0)] } ?? [])
+        }
+        ledger.record(payment("a", .string("T1")))
+        ledger.record(payment("b", .string("T1")))
+        ledger.record(payment("c", .number(7)))
+        #expect(ledger.features(for: payment("x", .string("T1"))) == [2])
+        #expect(ledger.features(for: payment("y", .number(7))) == [1])
+        #expect(ledger.features(for: payment("z", .bool(true)))[0].isNaN)
+        #expect(ledger.features(for: payment("w", nil))[0].isNaN)
     }
 
     @Test("a payment taken back out leaves the history as it was; old events are pruned and capped")

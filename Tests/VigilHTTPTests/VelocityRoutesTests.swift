@@ -128,6 +128,28 @@ struct VelocityRoutesTests {
         }
     }
 
+    @Test("an attribute declared as an entity is counted, read by rules and stored with the decision")
+    func attributeEntity() async throws {
+        let server = try await TestServer.make { $0.features += ["attributes.terminal_id.count_1h"] }
+        try await server.test { client in
+            let rule = try await client.execute(
+                uri: "/v1/rules", method: .post, headers: server.headers(.admin),
+                body: ByteBuffer(
+                    string:
+                        #"{"name":"terminal burst","expression":"attributes.terminal_id.count_1h >= 2","action":"block","status":"active"}"#
+                ))
+            #expect(rule.status == .created, "\(String(buffer: rule.body))")
+            var last: [String: Any] = [:]
+            for index in 0..<3 {
+                last = try await Self.score(
+                    client, server, "t\(index)",
+                    ["card_id": "\"card_\(index)\"", "attributes": #"{"terminal_id":"T-9"}"#])
+            }
+            #expect(last["decision"] as? String == "decline")
+            #expect(try await Self.features(client, server, "t2")["attributes.terminal_id.count_1h"] as? Double == 2)
+        }
+    }
+
     @Test("features after a restart equal those before it (history rebuilt from the store)")
     func restart() async throws {
         var config = VigilConfig()

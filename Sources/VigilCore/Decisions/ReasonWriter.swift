@@ -89,6 +89,7 @@ public struct ReasonWriter: Sendable {
             case .deviceID: "device"
             case .email: "e-mail address"
             case .ipAddress: "IP address"
+            case .attribute(let name): name.replacingUnderscores()
             }
         let window = windowText(spec.windowMicros)
         let count = Int64(value.rounded())
@@ -152,5 +153,12 @@ public struct ReasonWriter: Sendable {
         let hundredths = Int64((abs(value) * 100).rounded())
         let fraction = hundredths % 100
         return "\(value < 0 ? "-" : "+")\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
+
+extension String {
+    /// `terminal_id` → `terminal id`, for sentences.
+    func replacingUnderscores() -> String {
+        String(map { $0 == "_" ? " " : $0 })
     }
 }

@@ -53,6 +53,10 @@ public enum FeatureKind: Sendable, Hashable {
                 self = .channelIs(channel)
             } else if name.hasPrefix("has_"), let field = OptionalField(rawValue: String(name.dropFirst(4))) {
                 self = .has(field)
+            } else if name.hasPrefix("attributes."), name.dropFirst(11).contains("."),
+                let spec = VelocitySpec(name: name)
+            {
+                self = .velocity(spec)
             } else if name.hasPrefix("attributes.") {
                 let attribute = String(name.dropFirst(11))
                 guard !attribute.isEmpty, attribute.utf8.count <= 64,

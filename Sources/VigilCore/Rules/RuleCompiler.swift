@@ -90,6 +90,10 @@ struct RuleCompiler {
     // MARK: - Names
 
     private mutating func resolve(_ name: String, _ node: RuleNode) throws(RuleSyntaxError) -> RuleCode {
+        if name.hasPrefix("attributes."), name.dropFirst(11).contains("."), let position = schema.featureIndex[name] {
+            names.insert(name)
+            return .number({ i in position < i.f.count ? i.f[position] : .nan })
+        }
         if name.hasPrefix("attributes.") {
             let attribute = String(name.dropFirst(11))
             guard !attribute.isEmpty, !attribute.contains(".") else {

@@ -1,7 +1,7 @@
 /// A history feature declared by name, such as `card_id_count_1h` or `merchant_id_fraud_rate_7d`.
 ///
 /// Grammar: `ENTITY_AGGREGATE[_FIELD]_WINDOW`, where ENTITY is one of `card_id`, `customer_id`, `merchant_id`,
-/// `device_id`, `email`, `ip_address`; AGGREGATE is `count`, `sum`, `avg`, `max` (FIELD `amount`), `distinct`
+/// `device_id`, `email`, `ip_address` (or `attributes.NAME.AGGREGATE[_FIELD]_WINDOW` for an attribute); AGGREGATE is `count`, `sum`, `avg`, `max` (FIELD `amount`), `distinct`
 /// (FIELD one of the entity fields or `merchant_country`, `ip_country`, `merchant_category`), `fraud_count` or
 /// `fraud_rate` (confirmed-fraud labels by `labeled_at`); WINDOW is a whole number of minutes, hours or days
 /// (`10m`, `1h`, `30d`). Also `amount_to_ENTITY_avg_amount_WINDOW` (the payment's amount over the entity's average
@@ -10,9 +10,27 @@
 /// Every value is evaluated at the payment's `occurred_at` over `[occurred_at − window, occurred_at]` and excludes
 /// the payment itself.
 public struct VelocitySpec: Sendable, Hashable {
-    public enum Entity: String, Sendable, CaseIterable {
-        case cardID = "card_id", customerID = "customer_id", merchantID = "merchant_id", deviceID = "device_id"
-        case email, ipAddress = "ip_address"
+    /// Whose history: a transaction field, or an attribute the caller sends (`attributes.terminal_id`).
+    public enum Entity: Sendable, Hashable {
+        case cardID, customerID, merchantID, deviceID, email, ipAddress
+        /// `attributes.NAME`: its string value, or its number written out; absent, null or boolean means no key.
+        case attribute(String)
+
+        /// The entities that are transaction fields.
+        public static let fields: [Entity] = [.cardID, .customerID, .merchantID, .deviceID, .email, .ipAddress]
+
+        /// `card_id`, …, or `attributes.NAME`.
+        public var rawValue: String {
+            switch self {
+            case .cardID: "card_id"
+            case .customerID: "customer_id"
+            case .merchantID: "merchant_id"
+            case .deviceID: "device_id"
+            case .email: "email"
+            case .ipAddress: "ip_address"
+            case .attribute(let name): "attributes.\(name)"
+            }
+        }
 
         public func key(of transaction: Transaction) -> String? {
             switch self {
@@ -22,6 +40,12 @@ public struct VelocitySpec: Sendable, Hashable {
             case .deviceID: transaction.deviceID
             case .email: transaction.email?.lowercased()
             case .ipAddress: transaction.ipAddress
+            case .attribute(let name):
+                switch transaction.attribute(name) {
+                case .string(let text)?: text
+                case .number(let number)?: String(number)
+                default: nil
+                }
             }
         }
     }
@@ -70,8 +94,24 @@ public struct VelocitySpec: Sendable, Hashable {
             ratio = true
             rest = rest.dropFirst("amount_to_".count)
         }
-        guard let entity = Entity.allCases.first(where: { rest.hasPrefix($0.rawValue + "_") }) else { return nil }
-        rest = rest.dropFirst(entity.rawValue.count + 1)
+        let entity: Entity
+        if rest.hasPrefix("attributes.") {
+            // attributes.NAME.REST: the attribute's name ends at the next dot.
+            let afterPrefix = rest.dropFirst("attributes.".count)
+            guard let dot = afterPrefix.firstIndex(of: "."), dot > afterPrefix.startIndex else { return nil }
+            let attribute = afterPrefix[..<dot]
+            guard attribute.utf8.count <= 64,
+                attribute.utf8.allSatisfy({
+                    $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                })
+            else { return nil }
+            entity = .attribute(String(attribute))
+            rest = afterPrefix[afterPrefix.index(after: dot)...]
+        } else {
+            guard let field = Entity.fields.first(where: { rest.hasPrefix($0.rawValue + "_") }) else { return nil }
+            entity = field
+            rest = rest.dropFirst(field.rawValue.count + 1)
+        }
         if !ratio, rest == "first_seen_seconds" || rest == "last_seen_seconds" {
             self.name = name
             self.entity = entity

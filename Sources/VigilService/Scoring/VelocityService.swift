@@ -24,9 +24,10 @@ public final class VelocityService: Sendable {
         self.maxEventsPerEntity = maxEventsPerEntity
         self.database = database
         var shards: [Shard] = []
-        for entity in VelocitySpec.Entity.allCases {
+        var entities: [VelocitySpec.Entity] = []
+        for spec in specs where !entities.contains(spec.entity) { entities.append(spec.entity) }
+        for entity in entities {
             let indices = specs.indices.filter { specs[$0].entity == entity }
-            guard !indices.isEmpty else { continue }
             shards.append(
                 Shard(
                     indices: indices,
