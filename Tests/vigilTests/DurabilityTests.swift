@@ -30,6 +30,12 @@ struct DurabilityTests {
             }
             return try await group.reduce(into: [(String, Int, String)]()) { $0.append($1) }
         }
+        // ... with five payments on one card among them
+        for index in 0..<5 {
+            let body =
+                #"{"transaction_id":"card-\#(index)","occurred_at":"2026-11-22T10:0\#(index):00Z","amount":20,"currency":"EUR","card_id":"card_k"}"#
+            #expect(try await server.request("POST", "/v1/score", key: scoring, body: body).0 == 200)
+        }
         // ... and the process is killed at once
         server.kill(SIGKILL)
         _ = try await server.waitForExit()
@@ -45,6 +51,12 @@ struct DurabilityTests {
             }
             #expect(decision != nil && record.contains(decision!))
         }
+        // ... and the card's history was rebuilt: the next payment on it sees the five before it
+        let probe =
+            #"{"transaction_id":"card-probe","occurred_at":"2026-11-22T10:30:00Z","amount":20,"currency":"EUR","card_id":"card_k"}"#
+        #expect(try await restarted.request("POST", "/v1/score", key: scoring, body: probe).0 == 200)
+        let (_, probed) = try await restarted.request("GET", "/v1/transactions/card-probe", key: admin)
+        #expect(probed.contains(#""card_id_count_1h":5"#), "\(probed)")
         restarted.kill(SIGTERM)
         #expect(try await restarted.waitForExit() == 0)
     }
