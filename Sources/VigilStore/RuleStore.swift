@@ -39,42 +39,32 @@ public struct RuleDraft: Sendable, Equatable {
     }
 }
 
-/// A rule at its current version.
+/// A rule at its current version: the fields that version set (readable directly, `rule.name`), and when.
+@dynamicMemberLookup
 public struct StoredRule: Sendable, Equatable {
     public var ruleID: String
-    public var name: String
-    public var expression: String
-    public var action: RuleActionKind
-    public var points: Double?
-    public var status: RuleStatus
-    public var expiresAtMicros: Int64?
-    public var owner: String
-    public var provenance: String
-    public var description: String?
+    public var draft: RuleDraft
     public var version: Int
     public var createdAtMicros: Int64
     public var updatedAtMicros: Int64
     /// When it entered its current status (the start of a shadow run).
     public var statusSinceMicros: Int64
+
+    public subscript<T>(dynamicMember field: KeyPath<RuleDraft, T>) -> T { draft[keyPath: field] }
 }
 
 /// One version of a rule, as it was written.
+@dynamicMemberLookup
 public struct RuleVersion: Sendable, Equatable {
     public var ruleID: String
     public var version: Int
-    public var name: String
-    public var expression: String
-    public var action: RuleActionKind
-    public var points: Double?
-    public var status: RuleStatus
-    public var expiresAtMicros: Int64?
-    public var owner: String
-    public var provenance: String
-    public var description: String?
+    public var draft: RuleDraft
     public var changedBy: String
     public var changedAtMicros: Int64
     /// `rule.create`, `rule.update`, `rule.reverted`, `rule.expired` …
     public var change: String
+
+    public subscript<T>(dynamicMember field: KeyPath<RuleDraft, T>) -> T { draft[keyPath: field] }
 }
 
 /// Hits of a rule and how the labelled ones turned out.
@@ -138,10 +128,8 @@ public final class RuleStore: Sendable {
     public func create(ruleID: String, draft: RuleDraft, actor: String, nowMicros: Int64) async throws -> StoredRule {
         try await database.pool.write { db in
             let rule = StoredRule(
-                ruleID: ruleID, name: draft.name, expression: draft.expression, action: draft.action,
-                points: draft.points, status: draft.status, expiresAtMicros: draft.expiresAtMicros, owner: draft.owner,
-                provenance: draft.provenance, description: draft.description, version: 1, createdAtMicros: nowMicros,
-                updatedAtMicros: nowMicros, statusSinceMicros: nowMicros)
+                ruleID: ruleID, draft: draft, version: 1, createdAtMicros: nowMicros, updatedAtMicros: nowMicros,
+                statusSinceMicros: nowMicros)
             try Self.write(rule, db: db, insert: true)
             try Self.writeVersion(rule, changedBy: actor, change: "rule.create", db: db)
             try AuditLog.append(
@@ -164,15 +152,7 @@ public final class RuleStore: Sendable {
             }
             let draft = try update(before)
             var after = before
-            after.name = draft.name
-            after.expression = draft.expression
-            after.action = draft.action
-            after.points = draft.points
-            after.status = draft.status
-            after.expiresAtMicros = draft.expiresAtMicros
-            after.owner = draft.owner
-            after.provenance = draft.provenance
-            after.description = draft.description
+            after.draft = draft
             after.version = before.version + 1
             after.updatedAtMicros = nowMicros
             if draft.status != before.status { after.statusSinceMicros = nowMicros }
@@ -336,23 +316,25 @@ public final class RuleStore: Sendable {
             ])
     }
 
+    static func draft(_ row: Row) -> RuleDraft {
+        RuleDraft(
+            name: row["name"], expression: row["expression"],
+            action: RuleActionKind(rawValue: row["action"]) ?? .review,
+            points: row["points"], status: RuleStatus(rawValue: row["status"]) ?? .disabled,
+            expiresAtMicros: row["expires_at"], owner: row["owner"], provenance: row["provenance"],
+            description: row["description"])
+    }
+
     static func storedRule(_ row: Row) -> StoredRule {
         StoredRule(
-            ruleID: row["rule_id"], name: row["name"], expression: row["expression"],
-            action: RuleActionKind(rawValue: row["action"]) ?? .review, points: row["points"],
-            status: RuleStatus(rawValue: row["status"]) ?? .disabled, expiresAtMicros: row["expires_at"],
-            owner: row["owner"], provenance: row["provenance"], description: row["description"],
-            version: row["version"], createdAtMicros: row["created_at"], updatedAtMicros: row["updated_at"],
-            statusSinceMicros: row["status_since"])
+            ruleID: row["rule_id"], draft: draft(row), version: row["version"], createdAtMicros: row["created_at"],
+            updatedAtMicros: row["updated_at"], statusSinceMicros: row["status_since"])
     }
 
     static func ruleVersion(_ row: Row) -> RuleVersion {
         RuleVersion(
-            ruleID: row["rule_id"], version: row["version"], name: row["name"], expression: row["expression"],
-            action: RuleActionKind(rawValue: row["action"]) ?? .review, points: row["points"],
-            status: RuleStatus(rawValue: row["status"]) ?? .disabled, expiresAtMicros: row["expires_at"],
-            owner: row["owner"], provenance: row["provenance"], description: row["description"],
-            changedBy: row["changed_by"], changedAtMicros: row["changed_at"], change: row["change"])
+            ruleID: row["rule_id"], version: row["version"], draft: draft(row), changedBy: row["changed_by"],
+            changedAtMicros: row["changed_at"], change: row["change"])
     }
 
     /// The audit document of a rule version.

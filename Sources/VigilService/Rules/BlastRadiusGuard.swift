@@ -154,19 +154,24 @@ public final class BlastRadiusGuard: Sendable {
         "\(Double((rate * 10_000).rounded()) / 100) %"
     }
 
+    /// `{"decisions", "review_rate", "decline_rate"}`.
+    static func write(_ counts: DecisionRates.Counts, into writer: inout JSONWriter) {
+        writer.objectStart()
+        writer.key("decisions")
+        writer.int(counts.total)
+        writer.key("review_rate")
+        writer.number(counts.reviewRate)
+        writer.key("decline_rate")
+        writer.number(counts.declineRate)
+        writer.objectEnd()
+    }
+
     static func write(_ watch: Watch, into writer: inout JSONWriter) {
         writer.objectStart()
         writer.key("started_at")
         writer.string(formatRFC3339(micros: watch.startedAtMicros))
         writer.key("baseline")
-        writer.objectStart()
-        writer.key("decisions")
-        writer.int(watch.baseline.total)
-        writer.key("review_rate")
-        writer.number(watch.baseline.reviewRate)
-        writer.key("decline_rate")
-        writer.number(watch.baseline.declineRate)
-        writer.objectEnd()
+        write(watch.baseline, into: &writer)
         writer.key("state")
         writer.string(watch.outcome ?? "watching")
         writer.key("ended_at")

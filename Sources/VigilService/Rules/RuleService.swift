@@ -582,23 +582,6 @@ public struct RuleSettings: Sendable, Equatable {
     }
 }
 
-extension StoredRule {
-    /// The fields a version sets.
-    var draft: RuleDraft {
-        RuleDraft(
-            name: name, expression: expression, action: action, points: points, status: status,
-            expiresAtMicros: expiresAtMicros, owner: owner, provenance: provenance, description: description)
-    }
-}
-
-extension RuleVersion {
-    var draft: RuleDraft {
-        RuleDraft(
-            name: name, expression: expression, action: action, points: points, status: status,
-            expiresAtMicros: expiresAtMicros, owner: owner, provenance: provenance, description: description)
-    }
-}
-
 extension String {
     func trimmingSpaces() -> String {
         var view = Substring(self)
