@@ -47,5 +47,10 @@ let package = Package(
             dependencies: [.product(name: "VigilCore", package: rootIdentity)],
             path: "Sources/velocity-timing"
         ),
+        .executableTarget(
+            name: "mining-timing",
+            dependencies: [.product(name: "VigilCore", package: rootIdentity)],
+            path: "Sources/mining-timing"
+        ),
     ]
 )
