@@ -57,7 +57,8 @@ struct BacktestScanTests {
         } else {
             database = try temporaryDatabase()
         }
-        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions") }
+        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions")
+        }
         if stored != rows {
             let filling = ContinuousClock.now
             try Self.insertPayments(rows, into: database) { Int64($0) }
