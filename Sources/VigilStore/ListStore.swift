@@ -13,73 +13,53 @@ public enum ListKind: String, Sendable, CaseIterable {
     case string
 
     /// The stored form of a value, or nil when it is not a valid value of this kind: e-mails lower-cased (one
-    /// `@` with text on both sides, no spaces), countries upper-cased (two ASCII letters), IP addresses as IPv4
-    /// dotted quads (no leading zeros) or IPv6 (hex digits and `:`, lower-cased); every value 1 to 256 bytes
-    /// without control characters.
+    /// `@`), countries upper-cased (two ASCII letters), IP addresses as dotted quads or with `:` (IPv6); every
+    /// value 1 to 256 bytes without control characters.
     public func normalize(_ value: String) -> String? {
         guard (1...256).contains(value.utf8.count),
-            !value.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+            !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { return nil }
         switch self {
         case .email:
-            let parts = value.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-                !value.unicodeScalars.contains(where: \.properties.isWhitespace)
-            else { return nil }
-            return value.lowercased()
+            let lower = value.lowercased()
+            let parts = lower.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !lower.contains(" ") else { return nil }
+            return lower
         case .country:
-            guard value.utf8.count == 2, value.utf8.allSatisfy(Self.isASCIILetter) else { return nil }
-            return value.uppercased()
+            let upper = value.uppercased()
+            guard upper.utf8.count == 2, upper.utf8.allSatisfy({ (65...90).contains($0) }) else { return nil }
+            return upper
         case .ipAddress:
-            return value.utf8.contains(UInt8(ascii: ":")) ? Self.ipv6(value) : Self.ipv4(value)
+            if value.contains(":") {
+                guard
+                    value.utf8.allSatisfy({
+                        $0 == 58 || $0 == 46 || (48...57).contains($0) || (65...70).contains($0)
+                            || (97...102).contains($0)
+                    })
+                else { return nil }
+                return value.lowercased()
+            }
+            let octets = value.split(separator: ".", omittingEmptySubsequences: false)
+            guard octets.count == 4,
+                octets.allSatisfy({ $0.count <= 3 && !$0.isEmpty && (Int($0).map { (0...255).contains($0) } ?? false) })
+            else { return nil }
+            return value
         case .cardID, .customerID, .merchantID, .deviceID, .string:
             return value
         }
     }
-
-    private static func isASCIILetter(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
-    }
-
-    /// Four decimal octets 0–255 without leading zeros (which some parsers read as octal).
-    private static func ipv4(_ value: String) -> String? {
-        let octets = value.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard octets.count == 4 else { return nil }
-        for octet in octets {
-            guard (1...3).contains(octet.count), octet.allSatisfy({ (48...57).contains($0) }),
-                octet.count == 1 || octet.first != UInt8(ascii: "0"),
-                octet.reduce(0, { $0 * 10 + Int($1 - 48) }) <= 255
-            else { return nil }
-        }
-        return value
-    }
-
-    /// Hex digits and `:` (at least two), with an embedded IPv4 tail allowed (`::ffff:10.0.0.1`), lower-cased.
-    private static func ipv6(_ value: String) -> String? {
-        let bytes = value.utf8
-        guard bytes.count <= 45, bytes.count { $0 == UInt8(ascii: ":") } >= 2,
-            bytes.allSatisfy({
-                $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") || (48...57).contains($0)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0 | 0x20)
-            })
-        else { return nil }
-        return value.lowercased()
-    }
 }
 
-/// A named list as listed: its kind and how many values it holds.
 public struct StoredList: Sendable, Equatable {
     public var name: String
     public var kind: ListKind
     public var description: String?
     public var createdBy: String
     public var createdAtMicros: Int64
-    /// The last change to the list or its values.
     public var updatedAtMicros: Int64
     public var itemCount: Int
 }
 
-/// One value of a list, normalised, with who added it and when.
 public struct ListItem: Sendable, Equatable {
     public var value: String
     public var addedBy: String
@@ -90,19 +70,12 @@ public enum ListStoreError: Error, Sendable, Equatable {
     case exists
     case notFound
     case invalidName(String)
-    /// The first value that is not a valid value of the list's kind; nothing was written.
     case invalidValue(String, ListKind)
-    /// More than `ListStore.maxValuesPerChange` values in one call.
-    case tooManyValues(Int)
 }
 
-/// Named value lists for rules, every change audited in the transaction that makes it.
+/// Named value lists for rules, every change audited.
 public final class ListStore: Sendable {
     public let database: VigilDatabase
-    /// Values one `add` or `remove` takes (one transaction).
-    public static let maxValuesPerChange = 100_000
-    /// Values an audit entry quotes from a change (the count is always there).
-    static let auditedValues = 5
 
     public init(database: VigilDatabase) {
         self.database = database
@@ -114,29 +87,21 @@ public final class ListStore: Sendable {
             && name.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 }
     }
 
-    /// A new empty list; `ListStoreError.exists` when the name is taken. Audited as `list.create`.
     public func create(
         name: String, kind: ListKind, description: String?, actor: String, nowMicros: Int64
     ) async throws -> StoredList {
         guard Self.isValidName(name) else { throw ListStoreError.invalidName(name) }
         return try await database.pool.write { db in
+            guard try Self.fetch(name, db: db) == nil else { throw ListStoreError.exists }
             try db.execute(
                 sql: """
                     INSERT INTO lists (name, kind, description, created_by, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [name, kind.rawValue, description, actor, nowMicros, nowMicros])
-            guard db.changesCount == 1 else { throw ListStoreError.exists }
-            var after = JSONWriter()
-            after.objectStart()
-            after.key("kind")
-            after.string(kind.rawValue)
-            after.key("description")
-            after.optionalString(description)
-            after.objectEnd()
             try AuditLog.append(
                 AuditEntry(
                     atMicros: nowMicros, actor: actor, action: "list.create", entityType: "list", entityID: name,
-                    before: nil, after: String(decoding: after.bytes, as: UTF8.self)),
+                    before: nil, after: "{\"kind\":\(jsonString(kind.rawValue))}"),
                 in: db)
             return StoredList(
                 name: name, kind: kind, description: description, createdBy: actor, createdAtMicros: nowMicros,
@@ -144,7 +109,6 @@ public final class ListStore: Sendable {
         }
     }
 
-    /// Every list by name, with its value count.
     public func lists() async throws -> [StoredList] {
         try await database.pool.read { db in
             try Row.fetchAll(
@@ -161,28 +125,24 @@ public final class ListStore: Sendable {
         try await database.pool.read { db in try Self.fetch(name, db: db) }
     }
 
-    /// Values in order after `after` (the last value of the previous page), at most `limit`.
+    /// Values in order after `after`, at most `limit`.
     public func items(name: String, after: String?, limit: Int) async throws -> [ListItem] {
         try await database.pool.read { db in
             try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT value, added_by, added_at FROM list_items WHERE list_name = ? AND value > ?
-                        ORDER BY value LIMIT ?
-                        """), arguments: [name, after ?? "", max(0, limit)]
-            ).map { ListItem(value: $0[0], addedBy: $0[1], addedAtMicros: $0[2]) }
+                db,
+                sql: """
+                    SELECT value, added_by, added_at FROM list_items WHERE list_name = ? AND value > ?
+                    ORDER BY value LIMIT ?
+                    """, arguments: [name, after ?? "", limit]
+            ).map { ListItem(value: $0["value"], addedBy: $0["added_by"], addedAtMicros: $0["added_at"]) }
         }
     }
 
-    /// Adds values, normalised by the list's kind (duplicates ignored), in one transaction; returns how many were
-    /// new. Every value is checked before anything is written: `ListStoreError.invalidValue` names the first bad
-    /// one. One audit entry, `list.add`, with the counts and the first few values.
+    /// Adds values (normalised; duplicates ignored) in one transaction; returns how many were new.
     public func add(name: String, values: [String], actor: String, nowMicros: Int64) async throws -> Int {
         try await change(name: name, values: values, actor: actor, nowMicros: nowMicros, remove: false)
     }
 
-    /// Removes values (normalised the same way; values that cannot be in the list are skipped); returns how many
-    /// were there. Audited as `list.remove`.
     public func remove(name: String, values: [String], actor: String, nowMicros: Int64) async throws -> Int {
         try await change(name: name, values: values, actor: actor, nowMicros: nowMicros, remove: true)
     }
@@ -190,132 +150,66 @@ public final class ListStore: Sendable {
     private func change(
         name: String, values: [String], actor: String, nowMicros: Int64, remove: Bool
     ) async throws -> Int {
-        guard values.count <= Self.maxValuesPerChange else {
-            throw ListStoreError.tooManyValues(Self.maxValuesPerChange)
-        }
-        return try await database.pool.write { db in
-            guard let kindName = try String.fetchOne(db, sql: "SELECT kind FROM lists WHERE name = ?", arguments: [name])
-            else { throw ListStoreError.notFound }
-            let kind = ListKind(rawValue: kindName) ?? .string
+        try await database.pool.write { db in
+            guard let list = try Self.fetch(name, db: db) else { throw ListStoreError.notFound }
             var normalized: [String] = []
             normalized.reserveCapacity(values.count)
             for value in values {
-                if let clean = kind.normalize(value) {
-                    normalized.append(clean)
-                } else if !remove {
-                    throw ListStoreError.invalidValue(value, kind)
+                guard let clean = list.kind.normalize(value) else {
+                    if remove { continue }
+                    throw ListStoreError.invalidValue(value, list.kind)
                 }
+                normalized.append(clean)
             }
-            let changed =
-                remove
-                ? try Self.delete(normalized, from: name, db: db)
-                : try Self.insert(normalized, into: name, actor: actor, nowMicros: nowMicros, db: db)
-            if changed > 0 {
-                try db.execute(sql: "UPDATE lists SET updated_at = ? WHERE name = ?", arguments: [nowMicros, name])
+            let statement = try db.makeStatement(
+                sql: remove
+                    ? "DELETE FROM list_items WHERE list_name = ? AND value = ?"
+                    : "INSERT OR IGNORE INTO list_items (list_name, value, added_by, added_at) VALUES (?, ?, ?, ?)")
+            var changed = 0
+            for value in normalized {
+                if remove {
+                    try statement.execute(arguments: [name, value])
+                } else {
+                    try statement.execute(arguments: [name, value, actor, nowMicros])
+                }
+                changed += db.changesCount
             }
-            var after = JSONWriter()
-            after.objectStart()
-            after.key("requested")
-            after.int(values.count)
-            after.key(remove ? "removed" : "added")
-            after.int(changed)
-            after.key("first_values")
-            after.arrayStart()
-            for value in normalized.prefix(Self.auditedValues) { after.string(value) }
-            after.arrayEnd()
-            after.objectEnd()
+            try db.execute(sql: "UPDATE lists SET updated_at = ? WHERE name = ?", arguments: [nowMicros, name])
+            let sample = normalized.prefix(5).map(jsonString).joined(separator: ",")
             try AuditLog.append(
                 AuditEntry(
                     atMicros: nowMicros, actor: actor, action: remove ? "list.remove" : "list.add", entityType: "list",
-                    entityID: name, before: nil, after: String(decoding: after.bytes, as: UTF8.self)),
+                    entityID: name, before: nil,
+                    after: "{\"requested\":\(values.count),\"changed\":\(changed),\"first_values\":[\(sample)]}"),
                 in: db)
             return changed
         }
     }
 
-    /// One prepared statement for every value, bound in place (no argument arrays per value).
-    private static func insert(
-        _ values: [String], into name: String, actor: String, nowMicros: Int64, db: Database
-    ) throws -> Int {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO list_items (list_name, value, added_by, added_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (list_name, value) DO NOTHING
-                """)
-        try statement.setArguments([name, "", actor, nowMicros])
-        var added = 0
-        for value in values {
-            try execute(statement, binding: value, db: db)
-            added += db.changesCount
-        }
-        return added
-    }
-
-    private static func delete(_ values: [String], from name: String, db: Database) throws -> Int {
-        let statement = try db.cachedStatement(sql: "DELETE FROM list_items WHERE list_name = ? AND value = ?")
-        try statement.setArguments([name, ""])
-        var removed = 0
-        for value in values {
-            try execute(statement, binding: value, db: db)
-            removed += db.changesCount
-        }
-        return removed
-    }
-
-    /// Binds `value` to the second parameter (the others stay bound) and runs the statement once.
-    private static func execute(_ statement: Statement, binding value: String, db: Database) throws {
-        let handle = statement.sqliteStatement
-        sqlite3_reset(handle)
-        let code = value.utf8CString.withUnsafeBufferPointer { buffer in
-            sqlite3_bind_text(handle, 2, buffer.baseAddress, Int32(buffer.count - 1), SQLITE_TRANSIENT)
-        }
-        guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-        let step = sqlite3_step(handle)
-        guard step == SQLITE_DONE else {
-            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-            sqlite3_reset(handle)
-            throw DatabaseError(resultCode: ResultCode(rawValue: step), message: message)
-        }
-    }
-
-    /// Deletes a list and (by the foreign key's cascade) its values; false when there was none. Audited as
-    /// `list.delete`.
+    /// Deletes a list and its values; false when there was none.
     public func delete(name: String, actor: String, nowMicros: Int64) async throws -> Bool {
         try await database.pool.write { db in
             guard let list = try Self.fetch(name, db: db) else { return false }
+            try db.execute(sql: "DELETE FROM list_items WHERE list_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM lists WHERE name = ?", arguments: [name])
-            var before = JSONWriter()
-            before.objectStart()
-            before.key("kind")
-            before.string(list.kind.rawValue)
-            before.key("item_count")
-            before.int(list.itemCount)
-            before.objectEnd()
             try AuditLog.append(
                 AuditEntry(
                     atMicros: nowMicros, actor: actor, action: "list.delete", entityType: "list", entityID: name,
-                    before: String(decoding: before.bytes, as: UTF8.self), after: nil),
+                    before: "{\"kind\":\(jsonString(list.kind.rawValue)),\"item_count\":\(list.itemCount)}",
+                    after: nil),
                 in: db)
             return true
         }
     }
 
-    /// Every list's values (empty lists too), for the in-memory snapshot scoring reads.
+    /// Every list's values, for the in-memory snapshot scoring reads.
     public func snapshot() async throws -> [String: Set<String>] {
         try await database.pool.read { db in
             var lists: [String: Set<String>] = [:]
-            let values = try db.cachedStatement(sql: "SELECT value FROM list_items WHERE list_name = ?")
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT name, (SELECT COUNT(*) FROM list_items i WHERE i.list_name = l.name) FROM lists l
-                    """)
-            {
-                let name: String = row[0]
-                var set = Set<String>(minimumCapacity: row[1])
-                let cursor = try String.fetchCursor(values, arguments: [name])
-                while let value = try cursor.next() { set.insert(value) }
-                lists[name] = set
+            for name in try String.fetchAll(db, sql: "SELECT name FROM lists") { lists[name] = [] }
+            let rows = try Row.fetchCursor(db, sql: "SELECT list_name, value FROM list_items")
+            while let row = try rows.next() {
+                lists[row["list_name"], default: []].insert(row["value"])
             }
             return lists
         }
@@ -336,5 +230,133 @@ public final class ListStore: Sendable {
             name: row["name"], kind: ListKind(rawValue: row["kind"]) ?? .string, description: row["description"],
             createdBy: row["created_by"], createdAtMicros: row["created_at"], updatedAtMicros: row["updated_at"],
             itemCount: row["item_count"])
+    }
+}
+
+public struct NewAlert: Sendable, Equatable {
+    public var alertID: String
+    public var kind: String
+    public var subjectType: String
+    public var subjectID: String
+    public var message: String
+    /// JSON object.
+    public var details: String
+    /// An alert with a key already raised is not raised again.
+    public var dedupeKey: String?
+
+    public init(
+        alertID: String, kind: String, subjectType: String, subjectID: String, message: String, details: String,
+        dedupeKey: String?
+    ) {
+        self.alertID = alertID
+        self.kind = kind
+        self.subjectType = subjectType
+        self.subjectID = subjectID
+        self.message = message
+        self.details = details
+        self.dedupeKey = dedupeKey
+    }
+}
+
+public struct StoredAlert: Sendable, Equatable {
+    public var alertID: String
+    public var kind: String
+    public var subjectType: String
+    public var subjectID: String
+    public var message: String
+    public var details: String
+    public var createdAtMicros: Int64
+    public var resolvedAtMicros: Int64?
+}
+
+/// Alerts for people: rules below their precision floor, changes the guard reverted, onsets of attacks.
+public final class AlertStore: Sendable {
+    public let database: VigilDatabase
+
+    public init(database: VigilDatabase) {
+        self.database = database
+    }
+
+    /// Nil when an alert with the same dedupe key was raised before.
+    public func raise(_ alert: NewAlert, nowMicros: Int64) async throws -> StoredAlert? {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO alerts (alert_id, kind, subject_type, subject_id, message, details,
+                        dedupe_key, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    alert.alertID, alert.kind, alert.subjectType, alert.subjectID, alert.message, alert.details,
+                    alert.dedupeKey, nowMicros,
+                ])
+            guard db.changesCount == 1 else { return nil }
+            try AuditLog.append(
+                AuditEntry(
+                    atMicros: nowMicros, actor: "vigil", action: "alert.raise", entityType: "alert",
+                    entityID: alert.alertID, before: nil,
+                    after: "{\"kind\":\(jsonString(alert.kind)),\"subject_id\":\(jsonString(alert.subjectID))}"),
+                in: db)
+            return StoredAlert(
+                alertID: alert.alertID, kind: alert.kind, subjectType: alert.subjectType, subjectID: alert.subjectID,
+                message: alert.message, details: alert.details, createdAtMicros: nowMicros, resolvedAtMicros: nil)
+        }
+    }
+
+    public func alerts(kind: String?, subjectID: String?, limit: Int, beforeMicros: Int64?) async throws
+        -> [StoredAlert]
+    {
+        try await database.pool.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let kind {
+                conditions.append("kind = ?")
+                arguments.append(kind)
+            }
+            if let subjectID {
+                conditions.append("subject_id = ?")
+                arguments.append(subjectID)
+            }
+            if let beforeMicros {
+                conditions.append("created_at < ?")
+                arguments.append(beforeMicros)
+            }
+            arguments.append(min(max(limit, 1), 500))
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM alerts \(filter) ORDER BY created_at DESC, alert_id DESC LIMIT ?",
+                arguments: StatementArguments(arguments)
+            ).map(Self.storedAlert)
+        }
+    }
+
+    public func alert(id: String) async throws -> StoredAlert? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE alert_id = ?", arguments: [id]).map(Self.storedAlert)
+        }
+    }
+
+    public func resolve(id: String, actor: String, nowMicros: Int64) async throws -> StoredAlert? {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE alerts SET resolved_at = ? WHERE alert_id = ? AND resolved_at IS NULL",
+                arguments: [nowMicros, id])
+            if db.changesCount == 1 {
+                try AuditLog.append(
+                    AuditEntry(
+                        atMicros: nowMicros, actor: actor, action: "alert.resolve", entityType: "alert", entityID: id,
+                        before: nil, after: nil),
+                    in: db)
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE alert_id = ?", arguments: [id])
+                .map(Self.storedAlert)
+        }
+    }
+
+    static func storedAlert(_ row: Row) -> StoredAlert {
+        StoredAlert(
+            alertID: row["alert_id"], kind: row["kind"], subjectType: row["subject_type"], subjectID: row["subject_id"],
+            message: row["message"], details: row["details"], createdAtMicros: row["created_at"],
+            resolvedAtMicros: row["resolved_at"])
     }
 }

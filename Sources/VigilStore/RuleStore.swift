@@ -2,12 +2,10 @@ import Foundation
 import GRDB
 import VigilCore
 
-/// What a matching rule does to the decision; `score` adds its points to the model's margin.
 public enum RuleActionKind: String, Sendable, CaseIterable {
     case block, review, allow, score
 }
 
-/// Where a rule is in its life: scoring evaluates `shadow` (recorded only) and `active` rules.
 public enum RuleStatus: String, Sendable, CaseIterable {
     case proposed, shadow, active, disabled
 }
@@ -72,35 +70,20 @@ public struct RuleVersion: Sendable, Equatable {
 /// Hits of a rule and how the labelled ones turned out.
 public struct RuleHitStats: Sendable, Equatable {
     public var hits = 0
-    /// Payments scored since the same instant (`scored_at`), hit or not.
+    /// Payments scored since the same instant (by row order: ids grow with scoring time).
     public var scored = 0
-    /// Hits whose payment has a label, counted by its effective label.
     public var labelledHits = 0
     public var fraudHits = 0
-    /// The same over hits whose effective label was given (`labeled_at`) at or after the fresh-labels instant.
+    /// The same over hits whose effective label was given at or after the fresh-labels instant.
     public var freshLabelledHits = 0
     public var freshFraudHits = 0
 
-    public init(
-        hits: Int = 0, scored: Int = 0, labelledHits: Int = 0, fraudHits: Int = 0, freshLabelledHits: Int = 0,
-        freshFraudHits: Int = 0
-    ) {
-        self.hits = hits
-        self.scored = scored
-        self.labelledHits = labelledHits
-        self.fraudHits = fraudHits
-        self.freshLabelledHits = freshLabelledHits
-        self.freshFraudHits = freshFraudHits
-    }
+    public init() {}
 }
 
 public enum RuleStoreError: Error, Sendable, Equatable {
     case notFound
     case versionConflict(current: Int)
-    /// A `score` rule without finite points, or points on a rule of another action.
-    case invalidPoints(action: RuleActionKind, points: Double?)
-    /// The provenance is not a JSON object.
-    case invalidProvenance
 }
 
 /// The position after the last rule of a page (`updated_at`, `rule_id`), base64url; opaque to clients.
@@ -142,13 +125,11 @@ public final class RuleStore: Sendable {
         self.database = database
     }
 
-    /// Inserts version 1 and its audit entry (`rule.create`) in one transaction.
     public func create(ruleID: String, draft: RuleDraft, actor: String, nowMicros: Int64) async throws -> StoredRule {
-        try Self.validate(draft)
-        return try await database.pool.write { db in
+        try await database.pool.write { db in
             let rule = StoredRule(
-                ruleID: ruleID, draft: draft, version: 1, createdAt: nowMicros, updatedAt: nowMicros,
-                statusSince: nowMicros)
+                ruleID: ruleID, draft: draft, version: 1, createdAtMicros: nowMicros, updatedAtMicros: nowMicros,
+                statusSinceMicros: nowMicros)
             try Self.write(rule, db: db, insert: true)
             try Self.writeVersion(rule, changedBy: actor, change: "rule.create", db: db)
             try AuditLog.append(
@@ -160,10 +141,6 @@ public final class RuleStore: Sendable {
         }
     }
 
-    /// Writes the next version, `update(current)` applied inside the write transaction so the read-modify-write is
-    /// atomic; `status_since` moves only when the status changes. The version row and the audit entry (action
-    /// `change`: `rule.update`, `rule.reverted`, `rule.expired` …, with before and after) commit with it.
-    /// Throws `RuleStoreError.notFound`, or `.versionConflict` when `expectedVersion` is given and not current.
     public func update(
         ruleID: String, expectedVersion: Int?, actor: String, nowMicros: Int64, change: String = "rule.update",
         _ update: @Sendable (StoredRule) throws -> RuleDraft
@@ -174,11 +151,11 @@ public final class RuleStore: Sendable {
                 throw RuleStoreError.versionConflict(current: before.version)
             }
             let draft = try update(before)
-            try Self.validate(draft)
-            let after = StoredRule(
-                ruleID: ruleID, draft: draft, version: before.version + 1, createdAt: before.createdAtMicros,
-                updatedAt: nowMicros,
-                statusSince: draft.status == before.status ? before.statusSinceMicros : nowMicros)
+            var after = before
+            after.draft = draft
+            after.version = before.version + 1
+            after.updatedAtMicros = nowMicros
+            if draft.status != before.status { after.statusSinceMicros = nowMicros }
             try Self.write(after, db: db, insert: false)
             try Self.writeVersion(after, changedBy: actor, change: change, db: db)
             try AuditLog.append(
@@ -210,8 +187,6 @@ public final class RuleStore: Sendable {
         }
     }
 
-    /// Rules newest change first (`updated_at`, then `rule_id`, both descending), filtered by status when one is
-    /// given; at most `limit` (1 to 500) and the cursor of the next page, nil on the last.
     public func rules(
         status: RuleStatus?, limit: Int, after: RuleCursor?
     ) async throws -> (items: [StoredRule], next: RuleCursor?) {
@@ -248,62 +223,56 @@ public final class RuleStore: Sendable {
         }
     }
 
-    /// A rule's hits since `sinceMicros` (every version; `mode` `active` or `shadow` to count one), the payments
-    /// scored since then, and the labelled hits by their effective label (the most authoritative source, the latest
-    /// among equals), all of them and those whose effective label was given at or after `labelledSinceMicros`.
-    public func hitStats(
-        ruleID: String, sinceMicros: Int64, labelledSinceMicros: Int64, mode: String? = nil
-    ) async throws -> RuleHitStats {
-        try await database.pool.read { db in
-            // One pass over the rule's hits (its primary-key range); each hit's effective label found through
-            // labels_by_transaction, then read by id.
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT COUNT(*), COUNT(l.id), COALESCE(SUM(l.label = 'fraud'), 0),
-                            COALESCE(SUM(l.labeled_at >= ?1), 0),
-                            COALESCE(SUM(l.labeled_at >= ?1 AND l.label = 'fraud'), 0)
-                        FROM rule_hits h
-                        LEFT JOIN labels l ON l.id = (
-                            SELECT e.id FROM labels e WHERE e.transaction_id = h.transaction_id
-                            ORDER BY \(LabelSource.precedenceSQL(table: "e")) LIMIT 1)
-                        WHERE h.rule_id = ?2 AND h.scored_at >= ?3 AND (?4 IS NULL OR h.mode = ?4)
-                        """),
-                arguments: [labelledSinceMicros, ruleID, sinceMicros, mode])
-            let scored = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM transactions WHERE scored_at >= ?"),
-                arguments: [sinceMicros])
-            return RuleHitStats(
-                hits: row?[0] ?? 0, scored: scored ?? 0, labelledHits: row?[1] ?? 0, fraudHits: row?[2] ?? 0,
-                freshLabelledHits: row?[3] ?? 0, freshFraudHits: row?[4] ?? 0)
+    /// Hits since `sinceMicros`, the payments scored since then, and the labelled hits by their effective label.
+    public func hitStats(ruleID: String, sinceMicros: Int64, labelledSinceMicros: Int64) async throws -> RuleHitStats {
+        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
+        let effective = """
+            SELECT label || ':' || labeled_at FROM labels l WHERE l.transaction_id = h.transaction_id
+            ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC LIMIT 1
+            """
+        return try await database.pool.read { db in
+            var stats = RuleHitStats()
+            let rows = try Row.fetchCursor(
+                db,
+                sql: "SELECT (\(effective)) AS effective FROM rule_hits h WHERE h.rule_id = ? AND h.scored_at >= ?",
+                arguments: [ruleID, sinceMicros])
+            while let row = try rows.next() {
+                stats.hits += 1
+                guard let effective: String = row["effective"] else { continue }
+                let parts = effective.split(separator: ":")
+                guard parts.count == 2, let labeledAt = Int64(parts[1]) else { continue }
+                let fraud = parts[0] == "fraud"
+                stats.labelledHits += 1
+                if fraud { stats.fraudHits += 1 }
+                if labeledAt >= labelledSinceMicros {
+                    stats.freshLabelledHits += 1
+                    if fraud { stats.freshFraudHits += 1 }
+                }
+            }
+            stats.scored = try Self.scoredSince(sinceMicros, db: db)
+            return stats
         }
+    }
+
+    /// Payments scored at or after `since`: ids grow with scoring time, so the first such id is found by a binary
+    /// search over the primary key (a few lookups) rather than a scan or an index on every insert.
+    static func scoredSince(_ since: Int64, db: Database) throws -> Int {
+        guard let maxID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM transactions"),
+            let minID = try Int64.fetchOne(db, sql: "SELECT MIN(id) FROM transactions")
+        else { return 0 }
+        let lookup = try db.cachedStatement(sql: "SELECT scored_at FROM transactions WHERE id >= ? ORDER BY id LIMIT 1")
+        var low = minID
+        var high = maxID + 1
+        while low < high {
+            let middle = low + (high - low) / 2
+            let scoredAt = try Int64.fetchOne(lookup, arguments: [middle]) ?? .max
+            if scoredAt >= since { high = middle } else { low = middle + 1 }
+        }
+        guard low <= maxID else { return 0 }
+        return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM transactions WHERE id >= ?", arguments: [low]) ?? 0
     }
 
     // MARK: - Rows
-
-    /// Points exactly for `score` rules, and finite (SQLite would store NaN as NULL); provenance a JSON object
-    /// (the audit documents embed it).
-    static func validate(_ draft: RuleDraft) throws {
-        let valid = draft.action == .score ? draft.points?.isFinite == true : draft.points == nil
-        guard valid else { throw RuleStoreError.invalidPoints(action: draft.action, points: draft.points) }
-        guard isJSONObject(draft.provenance) else { throw RuleStoreError.invalidProvenance }
-    }
-
-    static func isJSONObject(_ text: String) -> Bool {
-        var utf8 = Array(text.utf8)
-        return utf8.withUnsafeMutableBytes { raw in
-            var scanner = JSONScanner(UnsafeRawBufferPointer(raw))
-            scanner.skipWhitespace()
-            guard scanner.peek() == UInt8(ascii: "{") else { return false }
-            do {
-                try scanner.skipValue()
-                try scanner.expectEnd()
-                return true
-            } catch {
-                return false
-            }
-        }
-    }
 
     static func fetch(_ ruleID: String, db: Database) throws -> StoredRule? {
         try Row.fetchOne(db, sql: "SELECT * FROM rules WHERE rule_id = ?", arguments: [ruleID]).map(storedRule)
@@ -390,18 +359,7 @@ public final class RuleStore: Sendable {
         writer.string(rule.owner)
         writer.key("provenance")
         writer.raw(Array(rule.provenance.utf8))
-        writer.key("description")
-        writer.optionalString(rule.description)
         writer.objectEnd()
         return String(decoding: writer.bytes, as: UTF8.self)
-    }
-}
-
-extension LabelSource {
-    /// `ORDER BY` terms that put a payment's effective label first: the most authoritative source, then the
-    /// latest `labeled_at`, then the last recorded (the order of `LabelStore.effective`).
-    static func precedenceSQL(table: String) -> String {
-        let ranks = allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
-        return "CASE \(table).source \(ranks) ELSE -1 END DESC, \(table).labeled_at DESC, \(table).id DESC"
     }
 }

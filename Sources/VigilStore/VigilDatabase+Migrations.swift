@@ -173,29 +173,27 @@ extension VigilDatabase {
                         name TEXT NOT NULL,
                         expression TEXT NOT NULL,
                         action TEXT NOT NULL CHECK (action IN ('block', 'review', 'allow', 'score')),
-                        -- Points only for `score` rules, and always for them.
-                        points REAL CHECK ((action = 'score') = (points IS NOT NULL)),
+                        points REAL,
                         status TEXT NOT NULL CHECK (status IN ('proposed', 'shadow', 'active', 'disabled')),
                         expires_at INTEGER,
                         owner TEXT NOT NULL,
                         provenance TEXT NOT NULL,
                         description TEXT,
-                        version INTEGER NOT NULL CHECK (version >= 1),
+                        version INTEGER NOT NULL,
                         created_at INTEGER NOT NULL,
                         updated_at INTEGER NOT NULL,
                         status_since INTEGER NOT NULL
                     );
-                    -- What scoring loads (shadow and active) and the rule list filtered by status, newest first.
-                    CREATE INDEX rules_by_status ON rules(status, updated_at DESC, rule_id DESC);
+                    CREATE INDEX rules_by_status ON rules(status);
                     CREATE INDEX rules_by_update ON rules(updated_at DESC, rule_id DESC);
                     CREATE TABLE rule_versions (
                         rule_id TEXT NOT NULL,
-                        version INTEGER NOT NULL CHECK (version >= 1),
+                        version INTEGER NOT NULL,
                         name TEXT NOT NULL,
                         expression TEXT NOT NULL,
-                        action TEXT NOT NULL CHECK (action IN ('block', 'review', 'allow', 'score')),
+                        action TEXT NOT NULL,
                         points REAL,
-                        status TEXT NOT NULL CHECK (status IN ('proposed', 'shadow', 'active', 'disabled')),
+                        status TEXT NOT NULL,
                         expires_at INTEGER,
                         owner TEXT NOT NULL,
                         provenance TEXT NOT NULL,
@@ -208,7 +206,7 @@ extension VigilDatabase {
                     CREATE TRIGGER rule_versions_immutable_update BEFORE UPDATE ON rule_versions
                     BEGIN SELECT RAISE(ABORT, 'rule versions are immutable'); END;
                     CREATE TRIGGER rule_versions_immutable_delete BEFORE DELETE ON rule_versions
-                    BEGIN SELECT RAISE(ABORT, 'rule versions are kept'); END;
+                    BEGIN SELECT RAISE(ABORT, 'rule versions are immutable'); END;
                     -- One row per decision and matched rule version (active or shadow).
                     CREATE TABLE rule_hits (
                         transaction_id TEXT NOT NULL,
@@ -222,9 +220,7 @@ extension VigilDatabase {
                     CREATE INDEX rule_hits_by_transaction ON rule_hits(transaction_id);
                     ALTER TABLE transactions ADD COLUMN rules TEXT;
                     ALTER TABLE transactions ADD COLUMN margin REAL;
-                    -- "Payments scored since a rule went live", the denominator of its hit rate.
-                    CREATE INDEX transactions_by_scored_at ON transactions(scored_at);
-                    -- Named lists for rules; values are stored normalised by kind.
+                    -- Named lists for rules.
                     CREATE TABLE lists (
                         name TEXT PRIMARY KEY,
                         kind TEXT NOT NULL CHECK (kind IN ('card_id', 'customer_id', 'merchant_id', 'device_id',
@@ -241,7 +237,6 @@ extension VigilDatabase {
                         added_at INTEGER NOT NULL,
                         PRIMARY KEY (list_name, value)
                     ) WITHOUT ROWID;
-                    -- Alerts for people; a dedupe key is raised once, ever.
                     CREATE TABLE alerts (
                         alert_id TEXT PRIMARY KEY,
                         kind TEXT NOT NULL,
