@@ -52,5 +52,10 @@ let package = Package(
             dependencies: [.product(name: "VigilCore", package: rootIdentity)],
             path: "Sources/mining-timing"
         ),
+        .executableTarget(
+            name: "train-timing",
+            dependencies: [.product(name: "VigilCore", package: rootIdentity)],
+            path: "Sources/train-timing"
+        ),
     ]
 )
