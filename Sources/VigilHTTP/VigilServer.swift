@@ -22,7 +22,7 @@ public enum VigilServer {
         ("/v1/rules/{id}/versions", [.get, .head]), ("/v1/lists", [.get, .head, .post]),
         ("/v1/lists/{name}", [.get, .head, .delete]), ("/v1/lists/{name}/items", [.post]),
         ("/v1/lists/{name}/items/remove", [.post]), ("/v1/lists/{name}/items/{value}", [.delete]),
-        ("/v1/alerts", [.get, .head]),
+        ("/v1/alerts", [.get, .head]), ("/v1/worker", [.get, .head]), ("/v1/worker/run", [.post]),
     ])
 
     /// The routes, their roles and the middleware, in one place.
@@ -112,6 +112,11 @@ public enum VigilServer {
         router.group("/v1/alerts")
             .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin, .review]))
             .get(use: rules.alerts)
+        let worker = WorkerController(worker: runtime.worker, maxBodyBytes: runtime.config.maxBodyBytes)
+        router.group("/v1/worker")
+            .add(middleware: RoleMiddleware(authenticator: auth, allowed: [.admin]))
+            .get(use: worker.status)
+            .post("run", use: worker.run)
 
         return router
     }
@@ -131,7 +136,7 @@ public enum VigilServer {
             services: [
                 runtime.authenticator, LogFlusher(),
                 RuleMonitor(rules: runtime.rules, logger: Logger(label: "vigil.rules")),
-            ],
+            ] + (runtime.config.worker.enabled ? [WorkerService(worker: runtime.worker)] : []),
             onServerRunning: onServerRunning,
             logger: logger)
     }

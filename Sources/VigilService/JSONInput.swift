@@ -138,6 +138,17 @@ public struct JSONObjectReader {
         errors.append(FieldError(path: "\(prefix).\(key)", message: message))
     }
 
+    /// true or false; nil when absent or null, an error for anything else.
+    public mutating func bool(_ key: String) -> Bool? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        case let other?:
+            fail(key, "must be true or false, not \(other.typeName)")
+            return nil
+        }
+    }
+
     /// A string of 1…`maxBytes` UTF-8 bytes; nil (and an error when `required`) otherwise. Null counts as absent.
     public mutating func string(_ key: String, required: Bool = false, maxBytes: Int = 256) -> String? {
         guard let value = members[key], value != .null else {

@@ -21,6 +21,7 @@ public struct VigilRuntime: Sendable {
     public let models: ModelPages
     public let rules: RuleService
     public let velocity: VelocityService
+    public let worker: Worker
 
     /// Opens the database (creating and migrating it), loads the model and checks it against the features.
     public static func open(
@@ -64,6 +65,9 @@ public struct VigilRuntime: Sendable {
             engine: engine, store: engine.rules, lists: engine.lists, alerts: AlertStore(database: database),
             scan: BacktestScan(database: database), registry: registry, rateGuard: rateGuard, clock: clock,
             settings: config.ruleSettings)
+        let worker = Worker(
+            settings: config.worker, store: WorkerStore(database: database), rules: rules, registry: registry,
+            clock: clock, logger: Logger(label: "vigil.worker"))
         return VigilRuntime(
             config: config, database: database, writer: writer, store: store, keys: keys,
             authenticator: authenticator, registry: registry,
@@ -78,7 +82,7 @@ public struct VigilRuntime: Sendable {
             explainer: Explainer(
                 registry: registry, store: store, rules: engine, clock: clock, defaultStrength: config.ruleStrength,
                 velocity: velocity),
-            models: ModelPages(registry: registry), rules: rules, velocity: velocity)
+            models: ModelPages(registry: registry), rules: rules, velocity: velocity, worker: worker)
     }
 
     /// Commits everything accepted and stops taking writes.

@@ -76,27 +76,54 @@ public final class BacktestScan: Sendable {
         }
     }
 
-    /// Effective labels by transaction row id: the most authoritative source, the latest among equals.
-    private func effectiveLabels() async throws -> [Int64: LabelInfo] {
-        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
-        return try await database.pool.read { db in
-            var labels: [Int64: LabelInfo] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT t.id, e.label, e.source FROM (
-                        SELECT transaction_id, label, source, ROW_NUMBER() OVER (
-                            PARTITION BY transaction_id
-                            ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC) AS position
-                        FROM labels) e
-                    JOIN transactions t ON t.transaction_id = e.transaction_id
-                    WHERE e.position = 1
-                    """)
-            while let row = try rows.next() {
-                labels[row[0]] = LabelInfo(fraud: (row[1] as String) == "fraud", source: row[2])
+    /// As `scan`, synchronously on the calling thread (the worker's low-priority thread): the reads and `body` run
+    /// there too, so a long scan takes its CPU time at that thread's priority.
+    public func scanBlocking(
+        fromMicros: Int64?, toMicros: Int64?, maxRows: Int, _ body: (borrowing BacktestRow) throws -> Bool
+    ) throws -> Int {
+        let labels = try database.pool.read { db in try Self.effectiveLabels(db) }
+        return try withoutActuallyEscaping(body) { escapable in
+            let callback = Callback(body: escapable)
+            var visited = 0
+            var lastID: Int64 = 0
+            while visited < maxRows {
+                let remaining = maxRows - visited
+                let (count, last, stop) = try database.pool.read { db in
+                    try Self.readChunk(
+                        db, after: lastID, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
+                        labels: labels, callback: callback)
+                }
+                visited += count.visited
+                lastID = last
+                if stop || count.scanned < min(Self.chunk, remaining) { break }
             }
-            return labels
+            return visited
         }
+    }
+
+    private func effectiveLabels() async throws -> [Int64: LabelInfo] {
+        try await database.pool.read { db in try Self.effectiveLabels(db) }
+    }
+
+    /// Effective labels by transaction row id: the most authoritative source, the latest among equals.
+    private static func effectiveLabels(_ db: Database) throws -> [Int64: LabelInfo] {
+        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
+        var labels: [Int64: LabelInfo] = [:]
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT t.id, e.label, e.source FROM (
+                    SELECT transaction_id, label, source, ROW_NUMBER() OVER (
+                        PARTITION BY transaction_id
+                        ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC) AS position
+                    FROM labels) e
+                JOIN transactions t ON t.transaction_id = e.transaction_id
+                WHERE e.position = 1
+                """)
+        while let row = try rows.next() {
+            labels[row[0]] = LabelInfo(fraud: (row[1] as String) == "fraud", source: row[2])
+        }
+        return labels
     }
 
     private static func readChunk(

@@ -251,6 +251,35 @@ extension VigilDatabase {
                     CREATE INDEX alerts_by_time ON alerts(created_at DESC, alert_id DESC);
                     """)
         }
+        migrator.registerMigration("0005-worker") { db in
+            try db.execute(
+                sql: """
+                    -- Event-time windows (the worker's mining, training and onset buckets) read by occurred_at.
+                    CREATE INDEX transactions_by_occurred ON transactions(occurred_at);
+                    -- Every run of a background job, with its result.
+                    CREATE TABLE worker_runs (
+                        run_id TEXT PRIMARY KEY,
+                        job TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+                        started_at INTEGER NOT NULL,
+                        finished_at INTEGER,
+                        result TEXT,
+                        error TEXT
+                    );
+                    CREATE INDEX worker_runs_by_job ON worker_runs(job, started_at DESC);
+                    -- Mined patterns a person rejected, with the evidence they were rejected on.
+                    CREATE TABLE rejected_patterns (
+                        signature TEXT PRIMARY KEY,
+                        rule_id TEXT NOT NULL,
+                        precision_lower_bound REAL NOT NULL,
+                        fraud INTEGER NOT NULL,
+                        support INTEGER NOT NULL,
+                        rejected_by TEXT NOT NULL,
+                        rejected_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }()
 }

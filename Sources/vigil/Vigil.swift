@@ -16,7 +16,7 @@ struct Vigil: AsyncParsableCommand {
         abstract: "Fraud scoring with humans in the loop.",
         subcommands: [
             Serve.self, Migrate.self, Keys.self, CasesCommand.self, LabelCommand.self, StatsCommand.self,
-            SimulateCommand.self,
+            SimulateCommand.self, WorkerCommand.self,
         ],
         defaultSubcommand: Serve.self)
 }
@@ -109,6 +109,69 @@ struct Serve: AsyncParsableCommand {
         }
         await runtime.close()
         logger.info("stopped: every accepted decision is committed")
+        LogSink.shared.flush()
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run the background worker alone (mining, training, onset detection), without the HTTP service.",
+        discussion: """
+            Runs the jobs on their worker.* intervals against the configured database until SIGTERM or SIGINT. \
+            With --once JOB, runs that job now, prints its run as JSON and exits (0 when it succeeded or was \
+            skipped). Run it beside `vigil serve` with worker.enabled false there.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Run one job now (mine, train or onset), print the run and exit.")
+    var once: String?
+
+    func run() async throws {
+        let (config, _) = try common.load()
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "vigil")
+        var job: WorkerJob?
+        if let once {
+            guard let parsed = WorkerJob(rawValue: once) else {
+                throw ValidationError("--once must be mine, train or onset, not \(once)")
+            }
+            job = parsed
+        }
+        let runtime: VigilRuntime
+        do {
+            runtime = try await VigilRuntime.open(config: config, logger: logger)
+        } catch {
+            Console.error("vigil worker: cannot start: \(error)")
+            throw ExitCode(2)
+        }
+        if let job {
+            let run: WorkerRun
+            do {
+                run = try await runtime.worker.run(job, trigger: "manual", wait: true)
+            } catch {
+                Console.error("vigil worker: \(error)")
+                await runtime.close()
+                throw ExitCode(1)
+            }
+            Console.out(String(decoding: Worker.runJSON(run), as: UTF8.self))
+            await runtime.close()
+            LogSink.shared.flush()
+            if run.status == .failed { throw ExitCode(1) }
+            return
+        }
+        Console.out("database: \(Console.absolute(config.databasePath))")
+        Console.out(
+            "worker running: mine every \(config.worker.miningIntervalMinutes) min, train every "
+                + "\(config.worker.trainingIntervalMinutes) min, onset every \(config.worker.onsetIntervalMinutes) min")
+        var group = ServiceGroupConfiguration(
+            services: [WorkerService(worker: runtime.worker), LogFlusher()],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(config.shutdownGraceSeconds)
+        try await ServiceGroup(configuration: group).run()
+        await runtime.close()
         LogSink.shared.flush()
     }
 }

@@ -50,6 +50,8 @@ struct AuthAndOpsTests {
         (.post, "/v1/lists/none/items/remove", [.admin], #"{"values":["x"]}"#, .notFound),
         (.delete, "/v1/lists/none/items/x", [.admin], nil, .notFound),
         (.get, "/v1/alerts", [.review, .admin], nil, .ok),
+        (.get, "/v1/worker", [.admin], nil, .ok),
+        (.post, "/v1/worker/run", [.admin], #"{"job":"onset","wait":true}"#, .ok),
     ]
 
     @Test("no key or an unknown key is 401, a wrong role 403, a right role passes", arguments: routes)

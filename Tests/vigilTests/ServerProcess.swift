@@ -31,13 +31,16 @@ final class ServerProcess: Sendable {
     enum ServerError: Error { case message(String) }
 
     /// Starts `vigil serve` in `directory` (no config file there: embedded defaults) and waits until it listens.
-    static func start(directory: URL, database: String) async throws -> ServerProcess {
+    static func start(
+        directory: URL, database: String, environment extra: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = ["serve", "--database", database, "--port", "0"]
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("VIGIL_") }
         environment["VIGIL_LOG_REQUESTS"] = "false"
+        environment.merge(extra) { $1 }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -82,6 +82,19 @@ public struct PatternMiner: Sendable {
         /// Wilson lower bound of the precision.
         public var precisionLowerBound: Double
 
+        public init(
+            conditions: [Condition], support: Int, fraud: Int, precision: Double, recall: Double, lift: Double,
+            precisionLowerBound: Double
+        ) {
+            self.conditions = conditions
+            self.support = support
+            self.fraud = fraud
+            self.precision = precision
+            self.recall = recall
+            self.lift = lift
+            self.precisionLowerBound = precisionLowerBound
+        }
+
         /// The pattern as a rule expression (`merchant_id = 'm_7' and amount >= 500.0`).
         public var expression: String { conditions.map(\.description).joined(separator: " and ") }
     }

@@ -1,6 +1,7 @@
 import Prometheus
 import Synchronization
 import VigilCore
+import VigilService
 import VigilStore
 
 /// Vigil's Prometheus metrics, created once; per-route handles are cached so recording is cheap.
@@ -24,6 +25,7 @@ public final class VigilMetrics: Sendable {
     private let maturityComputedAt = Mutex<Int64>(.min)
     /// Review verdicts per hour over the last day, per reviewer; created on first sight of a reviewer.
     private let reviewerRates = Mutex<[String: Gauge]>([:])
+    private let workerGauges = Mutex<[String: Gauge]>([:])
     /// Challenger shadow decisions: [agreed with the champion, disagreed].
     private let shadow: [Counter]
     private let commitBatchSize: ValueHistogram
@@ -161,6 +163,35 @@ public final class VigilMetrics: Sendable {
     }
 
     /// Sets the review gauges from a fresh reading, just before `/metrics` renders.
+    /// The worker's per-job counts since start, last duration and last success, set when scraped.
+    public func recordWorker(_ counters: [WorkerJob: Worker.JobCounters]) {
+        workerGauges.withLock { gauges in
+            func gauge(_ name: String, _ help: String, _ labels: [(String, String)]) -> Gauge {
+                let key = name + labels.map { "|\($0.1)" }.joined()
+                if let existing = gauges[key] { return existing }
+                let made = registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
+                gauges[key] = made
+                return made
+            }
+            for job in WorkerJob.allCases {
+                let counts = counters[job] ?? Worker.JobCounters()
+                for status in WorkerRunStatus.allCases where status != .running {
+                    gauge(
+                        "vigil_worker_runs", "Background job runs since the process started, by job and outcome",
+                        [("job", job.rawValue), ("status", status.rawValue)]
+                    ).set(Double(counts.runs[status] ?? 0))
+                }
+                gauge(
+                    "vigil_worker_last_duration_seconds", "How long the job's last run took", [("job", job.rawValue)]
+                ).set(counts.lastDurationSeconds ?? 0)
+                gauge(
+                    "vigil_worker_last_success_timestamp_seconds", "When the job last succeeded (Unix time, 0: never)",
+                    [("job", job.rawValue)]
+                ).set(Double(counts.lastSuccessMicros ?? 0) / 1e6)
+            }
+        }
+    }
+
     public func recordReview(_ stats: ReviewStats) {
         queueOpen.set(Double(stats.openCases))
         queueUnassigned.set(Double(stats.openUnassigned))

@@ -40,6 +40,7 @@ struct OpsController {
         if let stats = try? await runtime.review.store.stats(nowMicros: now, maturityDays: withMaturity ? 30 : nil) {
             metrics.recordReview(stats)
         }
+        metrics.recordWorker(runtime.worker.jobCounters)
         return JSONResponse.make(
             metrics.render(), request: request, contentType: "text/plain; version=0.0.4; charset=utf-8",
             compressible: true)

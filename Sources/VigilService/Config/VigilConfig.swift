@@ -41,6 +41,24 @@ import VigilStore
 ///   its entity's newest, and still be counted in history features)
 /// - `velocity.max_events_per_entity` · `VIGIL_VELOCITY_MAX_EVENTS_PER_ENTITY` · `4096` (payments, and as many
 ///   labels, kept per card, merchant, …)
+/// - `worker.enabled` · `VIGIL_WORKER_ENABLED` · `true` (`vigil serve` runs the background jobs on their schedule)
+/// - `worker.mining_interval_minutes` · `60`, `worker.training_interval_minutes` · `60`,
+///   `worker.onset_interval_minutes` · `5` (how often each job runs; `POST /v1/worker/run` runs one now)
+/// - `worker.mining_window_days` · `14` (event time mined; the window before it is the second backtest)
+/// - `worker.mining_top` · `5` (rules proposed per run), `worker.mining_min_fraud` · `5` (fraud a pattern covers)
+/// - `worker.mining_min_precision` · `0.5` (Wilson lower bound of precision a proposal needs)
+/// - `worker.mining_max_rows` · `2000000` (stored payments a mining scan reads)
+/// - `worker.mining_unlabelled` · `legit` (unlabelled payments are mined as legitimate; `skip`: labelled ones only)
+/// - `worker.rule_expiry_days` · `14`, `worker.rule_action` · `review` (a mined rule's expiry and action)
+/// - `worker.material_change` · `0.1` (rise of the precision bound that re-proposes a rejected pattern)
+/// - `worker.training_min_new_labels` · `1000` (labels since the last training before a scheduled one trains)
+/// - `worker.training_max_rows` · `200000`, `worker.training_trees` · `200`, `worker.training_max_depth` · `6`,
+///   `worker.training_learning_rate` · `0.1`
+/// - `worker.auto_promote` · `false`, `worker.promote_margin` · `0.01` (promote a challenger whose held-out AUC beats
+///   the champion's by the margin; the blast-radius guard watches it)
+/// - `worker.onset_bucket_minutes` · `60`, `worker.onset_baseline_buckets` · `48`, `worker.onset_min_volume` · `30`,
+///   `worker.onset_threshold` · `4` (robust z), `worker.onset_merchants` · `20` (busiest merchants watched)
+///   (each `worker.*` key also as `VIGIL_WORKER_…`)
 /// - `auth.key_refresh_seconds` · `VIGIL_AUTH_KEY_REFRESH_SECONDS` · `2`
 /// - `metrics.require_key` · `VIGIL_METRICS_REQUIRE_KEY` · `false` (true: any valid key may read it)
 /// - `log.level` · `VIGIL_LOG_LEVEL` · `info`
@@ -78,6 +96,7 @@ public struct VigilConfig: Sendable, Equatable {
     public var velocityLatenessSeconds = 3600
     public var velocityMaxEventsPerEntity = 4096
     public var keyRefreshSeconds = 2
+    public var worker = WorkerSettings()
     public var metricsRequireKey = false
     public var logLevel = "info"
     public var logRequests = true
@@ -100,7 +119,15 @@ public struct VigilConfig: Sendable, Equatable {
         "review.lease_seconds", "rules.strength", "rules.max_live", "rules.precision_floor",
         "rules.precision_min_labels", "rules.precision_window_days", "rules.check_interval_seconds", "guard.enabled",
         "guard.factor", "guard.window_minutes", "guard.baseline_minutes", "guard.min_decisions", "guard.min_rate",
-        "velocity.lateness_seconds", "velocity.max_events_per_entity",
+        "velocity.lateness_seconds", "velocity.max_events_per_entity", "worker.enabled",
+        "worker.mining_interval_minutes", "worker.training_interval_minutes", "worker.onset_interval_minutes",
+        "worker.mining_window_days", "worker.mining_top", "worker.mining_min_fraud", "worker.mining_min_precision",
+        "worker.mining_max_rows", "worker.mining_unlabelled", "worker.rule_expiry_days", "worker.rule_action",
+        "worker.material_change",
+        "worker.training_min_new_labels", "worker.training_max_rows", "worker.training_trees",
+        "worker.training_max_depth", "worker.training_learning_rate", "worker.auto_promote", "worker.promote_margin",
+        "worker.onset_bucket_minutes", "worker.onset_baseline_buckets", "worker.onset_min_volume",
+        "worker.onset_threshold", "worker.onset_merchants",
         "auth.key_refresh_seconds", "metrics.require_key", "log.level",
         "log.requests",
     ]
@@ -167,6 +194,45 @@ public struct VigilConfig: Sendable, Equatable {
             case "guard.min_decisions": guardMinDecisions = try Self.int(value, place, in: 1...10_000_000)
             case "guard.min_rate": guardMinRate = try Self.double(value, place, in: 0...1)
             case "review.lease_seconds": leaseSeconds = try Self.int(value, place, in: 10...86_400)
+            case "worker.enabled": worker.enabled = try Self.bool(value, place)
+            case "worker.mining_interval_minutes":
+                worker.miningIntervalMinutes = try Self.int(value, place, in: 1...10_080)
+            case "worker.training_interval_minutes":
+                worker.trainingIntervalMinutes = try Self.int(value, place, in: 1...10_080)
+            case "worker.onset_interval_minutes":
+                worker.onsetIntervalMinutes = try Self.int(value, place, in: 1...1_440)
+            case "worker.mining_window_days": worker.miningWindowDays = try Self.int(value, place, in: 1...365)
+            case "worker.mining_top": worker.miningTop = try Self.int(value, place, in: 1...100)
+            case "worker.mining_min_fraud": worker.miningMinFraud = try Self.int(value, place, in: 1...1_000_000)
+            case "worker.mining_min_precision": worker.miningMinPrecision = try Self.double(value, place, in: 0...1)
+            case "worker.mining_max_rows": worker.miningMaxRows = try Self.int(value, place, in: 1_000...50_000_000)
+            case "worker.mining_unlabelled":
+                guard value == "legit" || value == "skip" else {
+                    throw .invalid(place, "must be legit or skip, not \(value)")
+                }
+                worker.miningUnlabelledAsLegit = value == "legit"
+            case "worker.rule_expiry_days": worker.ruleExpiryDays = try Self.int(value, place, in: 1...365)
+            case "worker.rule_action":
+                guard let action = RuleActionKind(rawValue: value), action != .score else {
+                    throw .invalid(place, "must be review, block or allow, not \(value)")
+                }
+                worker.ruleAction = action
+            case "worker.material_change": worker.materialChange = try Self.double(value, place, in: 0...1)
+            case "worker.training_min_new_labels":
+                worker.trainingMinNewLabels = try Self.int(value, place, in: 1...100_000_000)
+            case "worker.training_max_rows": worker.trainingMaxRows = try Self.int(value, place, in: 100...10_000_000)
+            case "worker.training_trees": worker.trainingTrees = try Self.int(value, place, in: 1...5_000)
+            case "worker.training_max_depth": worker.trainingMaxDepth = try Self.int(value, place, in: 1...12)
+            case "worker.training_learning_rate":
+                worker.trainingLearningRate = try Self.double(value, place, in: 0.001...1)
+            case "worker.auto_promote": worker.autoPromote = try Self.bool(value, place)
+            case "worker.promote_margin": worker.promoteMargin = try Self.double(value, place, in: 0...1)
+            case "worker.onset_bucket_minutes": worker.onsetBucketMinutes = try Self.int(value, place, in: 1...1_440)
+            case "worker.onset_baseline_buckets":
+                worker.onsetBaselineBuckets = try Self.int(value, place, in: 2...10_000)
+            case "worker.onset_min_volume": worker.onsetMinVolume = try Self.int(value, place, in: 1...1_000_000)
+            case "worker.onset_threshold": worker.onsetThreshold = try Self.double(value, place, in: 0.5...1_000)
+            case "worker.onset_merchants": worker.onsetMerchants = try Self.int(value, place, in: 0...1_000)
             case "auth.key_refresh_seconds": keyRefreshSeconds = try Self.int(value, place, in: 1...3_600)
             case "metrics.require_key": metricsRequireKey = try Self.bool(value, place)
             case "log.level":

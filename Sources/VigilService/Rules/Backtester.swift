@@ -115,6 +115,49 @@ extension RuleService {
         writer.bool(rows >= maxRows)
         writer.key("unreadable")
         writer.int(unreadable)
+        Self.writeTallyFields(tally, into: &writer)
+        writer.key("strengths")
+        writer.arrayStart()
+        for outcome in tally.strengths {
+            writer.objectStart()
+            writer.key("strength")
+            writer.number(outcome.strength)
+            writer.key("approve")
+            writer.int(outcome.approve)
+            writer.key("review")
+            writer.int(outcome.review)
+            writer.key("decline")
+            writer.int(outcome.decline)
+            writer.key("changed")
+            writer.int(outcome.changed)
+            writer.key("precision")
+            writer.optionalNumber(outcome.precision)
+            writer.key("recall")
+            writer.optionalNumber(tally.recall(of: outcome))
+            writer.key("fraud_flagged")
+            Self.write(outcome.fraudFlagged, into: &writer)
+            writer.key("legit_flagged")
+            Self.write(outcome.legitFlagged, into: &writer)
+            writer.objectEnd()
+        }
+        writer.arrayEnd()
+        writer.key("elapsed_ms")
+        writer.number(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        writer.objectEnd()
+        return writer.bytes
+    }
+
+    /// A backtest's counts as a JSON object (the worker's evidence for a mined rule).
+    static func writeTallySummary(_ tally: BacktestTally, into writer: inout JSONWriter) {
+        writer.objectStart()
+        writer.key("rows")
+        writer.int(tally.rows)
+        writeTallyFields(tally, into: &writer)
+        writer.objectEnd()
+    }
+
+    /// Hits, labelled counts, precision, recall and the buckets, as fields of the object being written.
+    static func writeTallyFields(_ tally: BacktestTally, into writer: inout JSONWriter) {
         writer.key("hits")
         writer.int(tally.hits)
         writer.key("hit_rate")
@@ -149,35 +192,6 @@ extension RuleService {
         writer.key("already_declined_or_reviewed")
         Self.write(tally.buckets.alreadyFlagged, into: &writer)
         writer.objectEnd()
-        writer.key("strengths")
-        writer.arrayStart()
-        for outcome in tally.strengths {
-            writer.objectStart()
-            writer.key("strength")
-            writer.number(outcome.strength)
-            writer.key("approve")
-            writer.int(outcome.approve)
-            writer.key("review")
-            writer.int(outcome.review)
-            writer.key("decline")
-            writer.int(outcome.decline)
-            writer.key("changed")
-            writer.int(outcome.changed)
-            writer.key("precision")
-            writer.optionalNumber(outcome.precision)
-            writer.key("recall")
-            writer.optionalNumber(tally.recall(of: outcome))
-            writer.key("fraud_flagged")
-            Self.write(outcome.fraudFlagged, into: &writer)
-            writer.key("legit_flagged")
-            Self.write(outcome.legitFlagged, into: &writer)
-            writer.objectEnd()
-        }
-        writer.arrayEnd()
-        writer.key("elapsed_ms")
-        writer.number(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
-        writer.objectEnd()
-        return writer.bytes
     }
 
     static func write(_ value: CountAndAmount, into writer: inout JSONWriter) {

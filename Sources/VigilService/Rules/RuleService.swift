@@ -147,10 +147,34 @@ public struct RuleService: Sendable {
             throw .unavailable("the change could not be stored: \(error)")
         }
         try await reload()
+        if changed.before.status == .proposed, changed.after.status == .disabled,
+            let rejected = Self.rejectedPattern(changed.after)
+        {
+            // A person turned down a mined proposal: the worker will not propose it again on the same evidence.
+            try await storeWrite {
+                try await WorkerStore(database: store.database).recordRejection(rejected, by: actor, nowMicros: now)
+            }
+        }
         if changed.after.status == .active, Self.actsDifferently(changed.before, changed.after) {
             await rateGuard.watchRule(changed.after, previousVersion: changed.before.version, nowMicros: now)
         }
         return try await page(changed.after)
+    }
+
+    /// The pattern behind a mined rule, from its provenance (nil for any other rule).
+    static func rejectedPattern(_ rule: StoredRule) -> RejectedPattern? {
+        guard case .object(let fields)? = try? JSONInput.parse(Array(rule.provenance.utf8)),
+            fields.contains(where: { $0.0 == "kind" && $0.1 == .string("mined") }),
+            case .string(let signature)? = fields.first(where: { $0.0 == "signature" })?.1,
+            case .object(let pattern)? = fields.first(where: { $0.0 == "pattern" })?.1
+        else { return nil }
+        func number(_ key: String) -> Double {
+            if case .number(let value)? = pattern.first(where: { $0.0 == key })?.1 { return value }
+            return 0
+        }
+        return RejectedPattern(
+            signature: signature, ruleID: rule.ruleID, precisionLowerBound: number("precision_lower_bound"),
+            fraud: Int(number("fraud")), support: Int(number("support")))
     }
 
     /// Whether a change alters what an active rule does to decisions (so the guard should watch it).

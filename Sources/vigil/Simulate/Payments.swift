@@ -148,6 +148,10 @@ struct SimulationSettings: Sendable {
     var days = 14
     var seed: UInt64 = 1
     var fraudRate = 0.02
+    /// Extra fraud on top of the mix: this many payments at one compromised merchant, all in the stream's last
+    /// `attackHours` hours (a sudden attack, for onset detection).
+    var attackPayments = 0
+    var attackHours = 6
     /// The first simulated instant, seconds since the epoch (the CLI uses UTC midnight `days` days ago).
     var start: Int64 = 0
     /// Part of every transaction id, so that two runs never collide.
@@ -171,7 +175,12 @@ struct SimulationSettings: Sendable {
         else { return nil }
         return number - 1
     }
-    var fraudCount: Int { min(payments, Int((Double(payments) * fraudRate).rounded())) }
+    var fraudCount: Int {
+        min(payments, Int((Double(payments) * fraudRate).rounded()) + attackPayments)
+    }
+
+    /// The fraud of the scenario mix, without the attack.
+    var mixFraudCount: Int { max(0, fraudCount - attackPayments) }
 }
 
 /// A pure, seeded stream of payments in time order: the same settings give the same payments, byte for byte.
@@ -331,7 +340,8 @@ struct FraudPlanner {
     }
 
     mutating func plan() -> [SimulatedPayment] {
-        let budgets = apportion(settings.fraudCount, FraudScenario.allCases.map(\.share))
+        let attack = min(settings.attackPayments, settings.fraudCount)
+        let budgets = apportion(settings.fraudCount - attack, FraudScenario.allCases.map(\.share))
         var payments: [SimulatedPayment] = []
         for (scenario, budget) in zip(FraudScenario.allCases, budgets) where budget > 0 {
             switch scenario {
@@ -351,6 +361,12 @@ struct FraudPlanner {
                 var left = budget
                 while left > 0 { left -= append(accountTakeover(limit: left), to: &payments) }
             }
+        }
+        if attack > 0 {
+            let hours = Int64(min(settings.attackHours, settings.days * 24))
+            _ = append(
+                compromisedMerchant(count: attack, within: (settings.end - hours * 3_600, hours * 3_600)), to: &payments
+            )
         }
         return payments.sorted { $0.occurredAt < $1.occurredAt }
     }
@@ -490,7 +506,10 @@ struct FraudPlanner {
     /// A compromised merchant: for a window of one to three weeks (at most the stream), `count` payments at one
     /// domestic merchant are fraudulent: other people's cards, in business hours, amounts 1.5 to 4 times the
     /// category's usual, card-present ones without PIN and online ones keyed in (no device, IP or e-mail).
-    private mutating func compromisedMerchant(count: Int) -> [SimulatedPayment] {
+    /// With `within` (start, seconds), every payment falls in that span instead (an attack's sudden onset).
+    private mutating func compromisedMerchant(
+        count: Int, within: (start: Int64, seconds: Int64)? = nil
+    ) -> [SimulatedPayment] {
         let number = nextEpisode()
         let categories = ["5411", "5812", "5541", "5311", "5651", "5999", "5732"]
         let home = Catalog.residentCountries[random.weightedIndex(Catalog.residentCountries.map(\.residents))]
@@ -505,9 +524,13 @@ struct FraudPlanner {
             // Mostly local card holders, some numbers bought from elsewhere.
             let owner = neighbours.isEmpty || random.chance(0.3) ? victim() : random.pick(neighbours)
             let card = owner.cards[0]
-            let day = firstDay + random.below(length)
+            var day = firstDay + random.below(length)
             let hour = (random.int(8...20) - home.utcOffset + 24) % 24
-            let time = settings.start + Int64(day) * 86_400 + Int64(hour * 3_600 + random.below(3_600))
+            var time = settings.start + Int64(day) * 86_400 + Int64(hour * 3_600 + random.below(3_600))
+            if let within {
+                time = within.start + Int64(random.below(Int(within.seconds)))
+                day = Int((time - settings.start) / 86_400)
+            }
             let channel = random.weighted(category.channels)
             let amount = category.median * random.uniform(1.5, 4)
             var payment = SimulatedPayment(

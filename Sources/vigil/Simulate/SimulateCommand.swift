@@ -25,6 +25,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Simulated days the stream spans, ending at the last UTC midnight.") var days = 14
     @Option(help: "Seed of the stream (default: a new one, printed so the run can be repeated).") var seed: UInt64?
     @Option(help: "Share of fraudulent payments, 0 to 1.") var fraudRate = 0.02
+    @Option(help: "Extra fraud: this many payments at one compromised merchant in the stream's last --attack-hours.")
+    var attackPayments = 0
+    @Option(help: "How many hours before the stream's end the --attack-payments start.") var attackHours = 6
     @Flag(help: "Act as the review team and the issuers: label cases from the ground truth, send chargebacks.")
     var review = false
     @Option(help: "Cases the review team works per simulated day.") var reviewerCapacity = 200
@@ -37,6 +40,10 @@ struct SimulateCommand: AsyncParsableCommand {
     func validate() throws {
         guard payments >= 1, payments <= 10_000_000 else { throw ValidationError("--payments must be 1 to 10000000") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 or more") }
+        guard attackPayments >= 0, attackPayments <= payments else {
+            throw ValidationError("--attack-payments must be 0 to --payments")
+        }
+        guard (1...24 * 365).contains(attackHours) else { throw ValidationError("--attack-hours must be 1 to 8760") }
         guard (1...3_650).contains(days) else { throw ValidationError("--days must be 1 to 3650") }
         guard (0...1).contains(fraudRate) else { throw ValidationError("--fraud-rate must be between 0 and 1") }
         guard reviewerCapacity >= 0 else { throw ValidationError("--reviewer-capacity must be 0 or more") }
@@ -66,9 +73,11 @@ struct SimulateCommand: AsyncParsableCommand {
         let nowSeconds = Int64(Date().timeIntervalSince1970)
         let lastMidnight = nowSeconds - nowSeconds % 86_400
         var random = SeededRandom(seed: UInt64(bitPattern: Int64(Date().timeIntervalSince1970 * 1e6)))
-        let settings = SimulationSettings(
+        var settings = SimulationSettings(
             payments: payments, days: days, seed: seed ?? UInt64(random.below(1_000_000)), fraudRate: fraudRate,
             start: lastMidnight - Int64(days) * 86_400, runID: runID ?? "r" + random.hex(6))
+        settings.attackPayments = attackPayments
+        settings.attackHours = attackHours
         let options = DriverOptions(
             rate: rate, concurrency: concurrency, review: review, reviewerCapacity: reviewerCapacity,
             chargebackDays: chargebackDays)
