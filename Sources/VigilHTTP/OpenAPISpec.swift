@@ -52,6 +52,8 @@ enum OpenAPISpec {
             description: "Rules: write, version, backtest, shadow runs, alerts and the blast-radius guard."
           - name: lists
             description: Named value lists (cards, e-mails, devices, IP addresses, countries…) for rules.
+          - name: worker
+            description: "The background worker: mines fraud patterns into proposed rules, retrains, detects attacks."
           - name: operations
             description: Health, readiness, metrics and this document; no key needed.
         paths:
@@ -1691,7 +1693,9 @@ enum OpenAPISpec {
               description: |
                 What needs a person's attention: a rule whose precision on fresh labels fell below
                 `rules.precision_floor` (`rule_precision_floor`), a change the blast-radius guard reverted
-                (`blast_radius_revert`). Roles: `admin`, `review`.
+                (`blast_radius_revert`), a segment whose newest hour departs from its baseline (`segment_onset`,
+                raised by the worker; the rules mined for it name it in their provenance's `alert_id`).
+                Roles: `admin`, `review`.
               x-vigil-roles: [review, admin]
               security:
                 - bearerAuth: []
@@ -1716,6 +1720,93 @@ enum OpenAPISpec {
                   $ref: '#/components/responses/Unauthorized'
                 '403':
                   $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/worker:
+            get:
+              operationId: workerStatus
+              tags: [worker]
+              summary: The background jobs, whether they run now, and their last runs
+              description: |
+                For each job (`mine`, `train`, `onset`): its interval, the run in progress if any, and its five
+                newest runs with their results. `scheduled` is false when this process does not run the schedule
+                (`worker.enabled: false`, for instance when `vigil worker` runs it as a process of its own).
+                Roles: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              responses:
+                '200':
+                  description: The worker's status.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/WorkerStatus'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '503':
+                  $ref: '#/components/responses/ServiceUnavailable'
+
+          /v1/worker/run:
+            post:
+              operationId: runWorkerJob
+              tags: [worker]
+              summary: Run a background job now
+              description: |
+                Starts `mine` (the default event-time window), `train` (trains whatever the number of new labels)
+                or `onset` (checks every segment's newest bucket; each new onset raises an alert and mines its
+                segment). Without `wait` the answer is 202 with the run, which continues in the background (read it
+                at `GET /v1/worker`); with `"wait": true` the answer is 200 once it has finished, with its result.
+                A job already running is a 409. Roles: `admin`.
+              x-vigil-roles: [admin]
+              security:
+                - bearerAuth: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/WorkerRunRequest'
+                    example: {job: mine, wait: true}
+              responses:
+                '200':
+                  description: The run, finished.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/WorkerRun'
+                '202':
+                  description: The run, started; it continues in the background.
+                  headers:
+                    X-Request-Id:
+                      $ref: '#/components/headers/X-Request-Id'
+                  content:
+                    application/json:
+                      schema:
+                        $ref: '#/components/schemas/WorkerRun'
+                '400':
+                  $ref: '#/components/responses/BadRequest'
+                '401':
+                  $ref: '#/components/responses/Unauthorized'
+                '403':
+                  $ref: '#/components/responses/Forbidden'
+                '409':
+                  $ref: '#/components/responses/Conflict'
+                '413':
+                  $ref: '#/components/responses/PayloadTooLarge'
+                '415':
+                  $ref: '#/components/responses/UnsupportedMediaType'
                 '503':
                   $ref: '#/components/responses/ServiceUnavailable'
 
@@ -2945,7 +3036,13 @@ enum OpenAPISpec {
                 expires_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
                 owner: {type: string}
                 provenance:
-                  description: 'How the rule came to be: {"kind": "manual"}, or mined with the pattern it came from.'
+                  description: |
+                    How the rule came to be: `{"kind": "manual"}`, or for the worker's proposals `{"kind": "mined",
+                    "signature", "run_id", "alert_id", "segment", "window", "previous_window", "pattern": {support,
+                    fraud, precision, recall, lift, precision_lower_bound}, "evidence": {"window", "previous_window"}
+                    (each a backtest of the rule: rows, hits, precision, recall, buckets), "previously_rejected"}`.
+                    Disabling a `proposed` mined rule rejects it: the worker does not propose its pattern again unless
+                    its precision bound rises by `worker.material_change` or its fraud count doubles.
                   type: object
                 description: {type: ['string', 'null']}
             Rule:
@@ -3171,6 +3268,55 @@ enum OpenAPISpec {
                 added: {type: integer, minimum: 0}
                 removed: {type: integer, minimum: 0}
                 item_count: {type: integer, minimum: 0}
+            WorkerRunRequest:
+              type: object
+              additionalProperties: false
+              required: [job]
+              properties:
+                job: {type: string, enum: [mine, train, onset]}
+                wait: {type: boolean, default: false, description: Answer when the run has finished (200) instead of at once (202).}
+            WorkerRun:
+              type: object
+              additionalProperties: false
+              required: [run_id, job, trigger, status, started_at, finished_at, result, error]
+              properties:
+                run_id: {type: string}
+                job: {type: string, enum: [mine, train, onset]}
+                trigger: {type: string, enum: [schedule, manual]}
+                status:
+                  type: string
+                  enum: [running, succeeded, failed, skipped]
+                  description: "`skipped`: a training with too few new labels (or labelled payments) to train."
+                started_at: {$ref: '#/components/schemas/Timestamp'}
+                finished_at: {anyOf: [{$ref: '#/components/schemas/Timestamp'}, {type: 'null'}]}
+                result:
+                  description: |
+                    What the run found and did (null while it runs). `mine`: the window, rows mined, the rules
+                    proposed and the patterns skipped with the reason. `train`: rows per part, each candidate's and the
+                    champion's evaluation on the held-out most recent part, the model registered as challenger and
+                    whether it was promoted. `onset`: the buckets read, segments checked, and each onset's alert and
+                    the mining of its segment.
+                  anyOf: [{type: object}, {type: 'null'}]
+                error: {type: [string, 'null']}
+            WorkerStatus:
+              type: object
+              additionalProperties: false
+              required: [scheduled, jobs]
+              properties:
+                scheduled: {type: boolean}
+                jobs:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [job, interval_seconds, running_run_id, runs]
+                    properties:
+                      job: {type: string, enum: [mine, train, onset]}
+                      interval_seconds: {type: integer}
+                      running_run_id: {type: [string, 'null']}
+                      runs:
+                        type: array
+                        items: {$ref: '#/components/schemas/WorkerRun'}
             AlertList:
               type: object
               additionalProperties: false

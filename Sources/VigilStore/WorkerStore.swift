@@ -198,21 +198,42 @@ public final class WorkerStore: Sendable {
         }
     }
 
-    /// The `limit` most recent labelled payments (by `occurred_at`), oldest first: their stored features and
-    /// whether their effective label is fraud.
-    public func labelledRows(limit: Int) throws -> [LabelledRow] {
+    /// The `limit` most recent payments (by `occurred_at`) to train on, oldest first: their stored features and
+    /// whether their effective label is fraud. With `unlabelledAsLegit` every payment counts (no label: legit),
+    /// otherwise only labelled ones.
+    public func trainingRows(limit: Int, unlabelledAsLegit: Bool) throws -> [LabelledRow] {
         try database.pool.read { db in
-            try Row.fetchAll(
+            if !unlabelledAsLegit {
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT t.occurred_at, t.features, e.label
+                        FROM (\(LabelStore.effectiveLabelsSQL)) e JOIN transactions t USING (transaction_id)
+                        ORDER BY t.occurred_at DESC, t.id DESC LIMIT ?
+                        """,
+                    arguments: [limit]
+                ).reversed().map {
+                    LabelledRow(
+                        occurredAtMicros: $0["occurred_at"], features: $0["features"], isFraud: $0["label"] == "fraud")
+                }
+            }
+            var fraud: Set<String> = []
+            let labels = try Row.fetchCursor(
+                db, sql: "SELECT transaction_id, label FROM (\(LabelStore.effectiveLabelsSQL))")
+            while let row = try labels.next() {
+                if (row["label"] as String) == "fraud" { fraud.insert(row["transaction_id"]) }
+            }
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.occurred_at, t.features, e.label
-                    FROM (\(LabelStore.effectiveLabelsSQL)) e JOIN transactions t USING (transaction_id)
-                    ORDER BY t.occurred_at DESC, t.id DESC LIMIT ?
+                    SELECT occurred_at, features, transaction_id FROM transactions
+                    ORDER BY occurred_at DESC, id DESC LIMIT ?
                     """,
                 arguments: [limit]
             ).reversed().map {
                 LabelledRow(
-                    occurredAtMicros: $0["occurred_at"], features: $0["features"], isFraud: $0["label"] == "fraud")
+                    occurredAtMicros: $0["occurred_at"], features: $0["features"],
+                    isFraud: fraud.contains($0["transaction_id"]))
             }
         }
     }

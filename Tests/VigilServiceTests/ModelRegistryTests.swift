@@ -36,6 +36,30 @@ struct ModelRegistryTests {
         await again.close()
     }
 
+    @Test("a registry follows alias changes another process made to the same database; its own later change wins")
+    func followsAnotherProcess() async throws {
+        let config = temporaryConfig()
+        let server = try await VigilRuntime.open(config: config, logger: logger, clock: FixedClock())
+        // A second runtime on the same file stands for `vigil worker`.
+        let worker = try await VigilRuntime.open(config: config, logger: logger, clock: FixedClock())
+        let uploaded = try await worker.registry.upload(
+            name: "trained", format: .vigilLogistic, file: logisticFile(weight: 1.5), by: "worker")
+        try await worker.registry.promote(uploaded.key, to: .challenger, by: "worker")
+        #expect(server.registry.active.challenger == nil)
+        #expect(try await server.registry.followStore() == [.challenger])
+        #expect(server.registry.active.challenger?.model.name == "trained")
+        #expect(try await server.registry.followStore() == [])
+        try await worker.registry.promote(uploaded.key, to: .champion, by: "worker")
+        #expect(try await server.registry.followStore() == [.champion])
+        #expect(server.registry.active.scorer.model.name == "trained")
+        // Cleared elsewhere: followed too.
+        try await worker.registry.clearChallenger(by: "worker")
+        #expect(try await server.registry.followStore() == [.challenger])
+        #expect(server.registry.active.challenger == nil)
+        await worker.close()
+        await server.close()
+    }
+
     @Test("uploads get increasing versions; promote swaps the champion for the next score; every decision records it")
     func promoteAndRecord() async throws {
         let runtime = try await VigilRuntime.open(config: temporaryConfig(), logger: logger, clock: FixedClock())

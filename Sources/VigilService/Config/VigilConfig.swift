@@ -52,6 +52,7 @@ import VigilStore
 /// - `worker.rule_expiry_days` · `14`, `worker.rule_action` · `review` (a mined rule's expiry and action)
 /// - `worker.material_change` · `0.1` (rise of the precision bound that re-proposes a rejected pattern)
 /// - `worker.training_min_new_labels` · `1000` (labels since the last training before a scheduled one trains)
+/// - `worker.training_unlabelled` · `legit` (train on every payment, unlabelled ones as legitimate; `skip`: labelled only)
 /// - `worker.training_max_rows` · `200000`, `worker.training_trees` · `200`, `worker.training_max_depth` · `6`,
 ///   `worker.training_learning_rate` · `0.1`
 /// - `worker.auto_promote` · `false`, `worker.promote_margin` · `0.01` (promote a challenger whose held-out AUC beats
@@ -124,7 +125,8 @@ public struct VigilConfig: Sendable, Equatable {
         "worker.mining_window_days", "worker.mining_top", "worker.mining_min_fraud", "worker.mining_min_precision",
         "worker.mining_max_rows", "worker.mining_unlabelled", "worker.rule_expiry_days", "worker.rule_action",
         "worker.material_change",
-        "worker.training_min_new_labels", "worker.training_max_rows", "worker.training_trees",
+        "worker.training_min_new_labels", "worker.training_unlabelled", "worker.training_max_rows",
+        "worker.training_trees",
         "worker.training_max_depth", "worker.training_learning_rate", "worker.auto_promote", "worker.promote_margin",
         "worker.onset_bucket_minutes", "worker.onset_baseline_buckets", "worker.onset_min_volume",
         "worker.onset_threshold", "worker.onset_merchants",
@@ -220,6 +222,11 @@ public struct VigilConfig: Sendable, Equatable {
             case "worker.material_change": worker.materialChange = try Self.double(value, place, in: 0...1)
             case "worker.training_min_new_labels":
                 worker.trainingMinNewLabels = try Self.int(value, place, in: 1...100_000_000)
+            case "worker.training_unlabelled":
+                guard value == "legit" || value == "skip" else {
+                    throw .invalid(place, "must be legit or skip, not \(value)")
+                }
+                worker.trainingUnlabelledAsLegit = value == "legit"
             case "worker.training_max_rows": worker.trainingMaxRows = try Self.int(value, place, in: 100...10_000_000)
             case "worker.training_trees": worker.trainingTrees = try Self.int(value, place, in: 1...5_000)
             case "worker.training_max_depth": worker.trainingMaxDepth = try Self.int(value, place, in: 1...12)

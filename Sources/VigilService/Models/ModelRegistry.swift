@@ -30,6 +30,9 @@ public final class ModelRegistry: Sendable {
         /// Sequence numbers of the database change each alias's in-memory value reflects.
         var championSequence: UInt64 = 0
         var challengerSequence: UInt64 = 0
+        /// The versions the aliases point at in memory (to notice a change another process made).
+        var championKey: ModelKey?
+        var challengerKey: ModelKey?
     }
 
     private let state: Mutex<State>
@@ -43,14 +46,14 @@ public final class ModelRegistry: Sendable {
 
     private init(
         store: ModelRegistryStore, extractor: FeatureExtractor, policy: DecisionPolicy, reasonWriter: ReasonWriter,
-        clock: any WallClock, active: Active
+        clock: any WallClock, active: Active, keys: (champion: ModelKey, challenger: ModelKey?)
     ) {
         self.store = store
         self.extractor = extractor
         self.policy = policy
         self.reasonWriter = reasonWriter
         self.clock = clock
-        self.state = Mutex(State(active: active))
+        self.state = Mutex(State(active: active, championKey: keys.champion, challengerKey: keys.challenger))
     }
 
     /// The champion and challenger to score this request with.
@@ -114,7 +117,8 @@ public final class ModelRegistry: Sendable {
             store: store, extractor: extractor, policy: policy, reasonWriter: reasonWriter, clock: clock,
             active: Active(
                 scorer: scorer, championSHA256: championSHA, challenger: challenger,
-                challengerSHA256: challengerSHA))
+                challengerSHA256: challengerSHA),
+            keys: (champion.key, aliases[.challenger]?.key))
     }
 
     /// Registry names: lower-case letters, digits, `.`, `_` and `-`, starting with a letter or digit, ≤ 64;
@@ -246,17 +250,76 @@ public final class ModelRegistry: Sendable {
             case .champion:
                 guard number > state.championSequence, let newScorer, let target else { return }
                 state.championSequence = number
+                state.championKey = target.key
                 state.active = Active(
                     scorer: newScorer, championSHA256: target.loaded.sha256, challenger: state.active.challenger,
                     challengerSHA256: state.active.challengerSHA256)
             case .challenger:
                 guard number > state.challengerSequence else { return }
                 state.challengerSequence = number
+                state.challengerKey = target?.key
                 state.active = Active(
                     scorer: state.active.scorer, championSHA256: state.active.championSHA256, challenger: newRunner,
                     challengerSHA256: target?.loaded.sha256)
             }
         }
+    }
+
+    /// Follows alias changes another process made (`vigil worker` registering a challenger, or another server on
+    /// the same database): when an alias points elsewhere in the database than in memory, the model it points at
+    /// is loaded and swapped in. A change this process made meanwhile wins. Returns the aliases it followed.
+    @discardableResult
+    public func followStore() async throws(ServiceError) -> [ModelAlias] {
+        let before = state.withLock { ($0.championSequence, $0.challengerSequence, $0.championKey, $0.challengerKey) }
+        let aliases: [ModelAlias: AliasTarget]
+        do {
+            aliases = try await store.aliases()
+        } catch {
+            throw .unavailable("the registry could not be read: \(error)")
+        }
+        var followed: [ModelAlias] = []
+        if let champion = aliases[.champion]?.key, champion != before.2 {
+            let loaded = try await loadModel(champion)
+            let scorer: Scorer
+            do {
+                scorer = try active.scorer.replacingModel(loaded.model)
+            } catch {
+                throw .invalidModel("\(error)")
+            }
+            let applied = state.withLock { state -> Bool in
+                guard state.championSequence == before.0 else { return false }
+                state.championKey = champion
+                state.active = Active(
+                    scorer: scorer, championSHA256: loaded.sha256, challenger: state.active.challenger,
+                    challengerSHA256: state.active.challengerSHA256)
+                return true
+            }
+            if applied { followed.append(.champion) }
+        }
+        let challenger = aliases[.challenger]?.key
+        if challenger != before.3 {
+            var runner: ModelRunner?
+            var sha: String?
+            if let challenger {
+                let loaded = try await loadModel(challenger)
+                do {
+                    runner = try ModelRunner(model: loaded.model, extractor: extractor)
+                } catch {
+                    throw .invalidModel("\(error)")
+                }
+                sha = loaded.sha256
+            }
+            let applied = state.withLock { state -> Bool in
+                guard state.challengerSequence == before.1 else { return false }
+                state.challengerKey = challenger
+                state.active = Active(
+                    scorer: state.active.scorer, championSHA256: state.active.championSHA256, challenger: runner,
+                    challengerSHA256: sha)
+                return true
+            }
+            if applied { followed.append(.challenger) }
+        }
+        return followed
     }
 
     // MARK: - Reading

@@ -133,7 +133,8 @@ extension Optional {
     }
 }
 
-/// Runs the rule checks in `vigil serve`: the blast-radius guard every few seconds, expiry and precision every
+/// Runs the rule checks in `vigil serve`: the blast-radius guard every few seconds (and follows model aliases
+/// another process changed, such as a challenger `vigil worker` registered), expiry and precision every
 /// `rules.check_interval_seconds`.
 public struct RuleMonitor: Service {
     public let rules: RuleService
@@ -154,6 +155,15 @@ public struct RuleMonitor: Service {
                 try await Task.sleep(for: guardInterval)
             } catch {
                 return
+            }
+            do throws(ServiceError) {
+                for alias in try await rules.registry.followStore() {
+                    logger.info(
+                        "model alias changed in the database; now scoring with it",
+                        metadata: ["alias": "\(alias.rawValue)"])
+                }
+            } catch {
+                logger.warning("could not follow the model registry", metadata: ["error": "\(error)"])
             }
             for trip in await rules.enforceGuard() {
                 logger.warning(

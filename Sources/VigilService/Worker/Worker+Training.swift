@@ -38,7 +38,8 @@ extension Worker {
 
         func run() throws -> Result {
             var result = Result()
-            let rows = try store.labelledRows(limit: settings.trainingMaxRows)
+            let rows = try store.trainingRows(
+                limit: settings.trainingMaxRows, unlabelledAsLegit: settings.trainingUnlabelledAsLegit)
             let parsed = rows.map { parseFeaturesJSON($0.features) ?? [:] }
             let labels = rows.map(\.isFraud)
             result.fraud = labels.filter { $0 }.count
@@ -51,8 +52,8 @@ extension Worker {
                 fraud(validationEnd..<count) >= 2, fraud(validationEnd..<count) < count - validationEnd
             else {
                 result.note =
-                    "not enough labelled payments to train and evaluate: \(count) labelled, \(result.fraud) fraud "
-                    + "(needs 200, with fraud and legitimate payments in each of the training, validation and "
+                    "not enough payments to train and evaluate: \(count) read, \(result.fraud) fraud (needs 200, "
+                    + "with at least 10 fraud to train on and fraud and legitimate payments in the validation and "
                     + "held-out parts)"
                 return result
             }

@@ -28,7 +28,11 @@ public struct WorkerSettings: Sendable, Equatable {
     public var materialChange = 0.1
     /// Labels that must arrive after the last training before a scheduled run trains again.
     public var trainingMinNewLabels = 1_000
-    /// The most recent labelled payments a training reads.
+    /// Whether training reads every payment, an unlabelled one as legitimate (the default), or labelled ones only.
+    /// Labelled rows alone are a biased sample: reviewers label what the current model flagged and chargebacks
+    /// what it missed, so a model trained and judged on them learns the old model's blind spots backwards.
+    public var trainingUnlabelledAsLegit = true
+    /// The most recent payments a training reads.
     public var trainingMaxRows = 200_000
     public var trainingTrees = 200
     public var trainingMaxDepth = 6
