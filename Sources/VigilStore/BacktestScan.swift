@@ -48,8 +48,16 @@ public final class BacktestScan: Sendable {
         var source: String
     }
 
-    /// Calls `body` for every stored payment with `occurred_at` in `[from, to)` (nil: unbounded) in row order,
-    /// at most `maxRows`; `body` returns false to stop. Returns the rows visited.
+    /// Where a chunked scan continues: after this `(occurred_at, id)` when the scan reads a range of event time
+    /// through the `occurred_at` index, after this id when it reads the whole table in row order.
+    struct Cursor: Sendable {
+        var occurred = Int64.min
+        var id: Int64 = 0
+    }
+
+    /// Calls `body` for every stored payment with `occurred_at` in `[from, to)`, at most `maxRows`; `body`
+    /// returns false to stop. Returns the rows visited. With `from` or `to` the rows are read through the
+    /// `occurred_at` index, oldest first, so only the range is read; with neither, the whole table in row order.
     public func scan(
         fromMicros: Int64?, toMicros: Int64?, maxRows: Int, _ body: (borrowing BacktestRow) throws -> Bool
     ) async throws -> Int {
@@ -57,11 +65,11 @@ public final class BacktestScan: Sendable {
         return try await withoutActuallyEscaping(body) { escapable in
             let callback = Callback(body: escapable)
             var visited = 0
-            var lastID: Int64 = 0
+            var cursor = Cursor()
             var stopped = false
             while !stopped && visited < maxRows {
                 let remaining = maxRows - visited
-                let after = lastID
+                let after = cursor
                 let (count, last, stop) = try await database.pool.read { db in
                     try Self.readChunk(
                         db, after: after, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
@@ -69,7 +77,7 @@ public final class BacktestScan: Sendable {
                 }
                 visited += count.visited
                 stopped = stop || count.scanned < min(Self.chunk, remaining)
-                lastID = last
+                cursor = last
                 if count.scanned == 0 { break }
             }
             return visited
@@ -85,16 +93,16 @@ public final class BacktestScan: Sendable {
         return try withoutActuallyEscaping(body) { escapable in
             let callback = Callback(body: escapable)
             var visited = 0
-            var lastID: Int64 = 0
+            var cursor = Cursor()
             while visited < maxRows {
                 let remaining = maxRows - visited
                 let (count, last, stop) = try database.pool.read { db in
                     try Self.readChunk(
-                        db, after: lastID, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
+                        db, after: cursor, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
                         labels: labels, callback: callback)
                 }
                 visited += count.visited
-                lastID = last
+                cursor = last
                 if stop || count.scanned < min(Self.chunk, remaining) { break }
             }
             return visited
@@ -127,19 +135,31 @@ public final class BacktestScan: Sendable {
     }
 
     private static func readChunk(
-        _ db: Database, after lastID: Int64, from: Int64?, to: Int64?, limit: Int, labels: [Int64: LabelInfo],
+        _ db: Database, after cursor: Cursor, from: Int64?, to: Int64?, limit: Int, labels: [Int64: LabelInfo],
         callback: Callback
-    ) throws -> (count: (scanned: Int, visited: Int), last: Int64, stop: Bool) {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT id, occurred_at, scored_at, amount, decision, score, margin, body, features
-                FROM transactions WHERE id > ? ORDER BY id LIMIT ?
-                """)
-        try statement.setArguments([lastID, limit])
+    ) throws -> (count: (scanned: Int, visited: Int), last: Cursor, stop: Bool) {
+        let columns = "id, occurred_at, scored_at, amount, decision, score, margin, body, features"
+        let statement: Statement
+        if from != nil || to != nil {
+            // The first condition lets SQLite seek the index; the second continues after the cursor's row.
+            statement = try db.cachedStatement(
+                sql: """
+                    SELECT \(columns) FROM transactions
+                    WHERE occurred_at >= ? AND occurred_at < ? AND (occurred_at > ? OR (occurred_at = ? AND id > ?))
+                    ORDER BY occurred_at, id LIMIT ?
+                    """)
+            try statement.setArguments([
+                max(from ?? .min, cursor.occurred), to ?? .max, cursor.occurred, cursor.occurred, cursor.id, limit,
+            ])
+        } else {
+            statement = try db.cachedStatement(
+                sql: "SELECT \(columns) FROM transactions WHERE id > ? ORDER BY id LIMIT ?")
+            try statement.setArguments([cursor.id, limit])
+        }
         let handle = statement.sqliteStatement
         var scanned = 0
         var visited = 0
-        var last = lastID
+        var last = cursor
         defer { sqlite3_reset(handle) }
         while true {
             let step = sqlite3_step(handle)
@@ -149,8 +169,8 @@ public final class BacktestScan: Sendable {
             }
             scanned += 1
             let id = sqlite3_column_int64(handle, 0)
-            last = id
             let occurred = sqlite3_column_int64(handle, 1)
+            last = Cursor(occurred: occurred, id: id)
             if let from, occurred < from { continue }
             if let to, occurred >= to { continue }
             let label = labels[id]

@@ -9,6 +9,8 @@ public final class VigilDatabase: Sendable {
     public let path: String
     public let pool: DatabasePool
     public let synchronous: SynchronousMode
+    /// Copies the write-ahead log into the database file in the background (see `startCheckpoints`).
+    private let checkpoints: Task<Void, Never>
 
     /// How hard SQLite flushes: `normal` survives a killed process (WAL), `full` also a power cut.
     public enum SynchronousMode: String, Sendable, CaseIterable {
@@ -47,6 +49,10 @@ public final class VigilDatabase: Sendable {
         try pool.writeWithoutTransaction { db in
             // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            // No checkpoint inside a commit: `checkpoints` runs them on a connection of its own, so a commit never
+            // waits for the log to be copied and the database file synced (a long read, such as the worker's
+            // scan, makes those slow).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
             guard mode.lowercased() == "wal" else {
                 throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
@@ -58,6 +64,43 @@ public final class VigilDatabase: Sendable {
             }
         }
         try Self.migrator.migrate(pool)
+        checkpoints = try Self.startCheckpoints(path: path, configuration: configuration, synchronous: synchronous)
+    }
+
+    deinit {
+        checkpoints.cancel()
+    }
+
+    /// How often the background checkpoint runs.
+    static let checkpointInterval = Duration.milliseconds(250)
+
+    /// Every `checkpointInterval`, a PASSIVE checkpoint on a connection of its own: it copies what the log holds
+    /// into the database file without taking the write lock, so commits go on meanwhile; SQLite restarts the log
+    /// from its beginning at the next commit once every frame is copied and no reader needs it. (Closing the last
+    /// connection checkpoints too.)
+    private static func startCheckpoints(
+        path: String, configuration: Configuration, synchronous: SynchronousMode
+    ) throws -> Task<Void, Never> {
+        var configuration = configuration
+        configuration.label = "vigil.checkpoint"
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        return Task.detached(priority: .utility) {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: checkpointInterval)
+                    _ = try await queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    // A full disk or a busy lock: the next tick tries again; commits are unaffected.
+                    continue
+                }
+            }
+        }
     }
 
     /// The migrations already applied, in order.

@@ -103,8 +103,9 @@ public struct PatternMiner: Sendable {
 
     public init(settings: Settings = .init()) { self.settings = settings }
 
-    /// Mines `columns` (all of `labels.count` rows) for the best patterns, best first.
-    public func mine(columns: [Column], labels: [Bool]) -> [Pattern] {
+    /// Mines `columns` (all of `labels.count` rows) for the best patterns, best first. `pace` is called between
+    /// units of work (a caller may sleep there to limit the CPU mining takes).
+    public func mine(columns: [Column], labels: [Bool], pace: () -> Void = {}) -> [Pattern] {
         let rows = labels.count
         let words = (rows + 63) / 64
         var fraudBits = [UInt64](repeating: 0, count: words)
@@ -157,6 +158,7 @@ public struct PatternMiner: Sendable {
                 for (index, item) in items.enumerated() where !usedColumns.contains(item.columnIndex) {
                     let key = (candidate.items + [index]).sorted()
                     guard seen.insert(key).inserted else { continue }
+                    pace()
                     var cover = candidate.cover
                     for word in 0..<words { cover[word] &= item.cover[word] }
                     let (support, fraud) = evaluate(cover)

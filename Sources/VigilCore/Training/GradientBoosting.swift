@@ -49,7 +49,9 @@ public struct GradientBoostingTrainer: Sendable {
 
     static let missingBin = 255
 
-    public func train(_ data: Data, validation: Data? = nil) throws(ModelError) -> Result {
+    /// Trains on `data`, stopping early on `validation`. `pace` is called between units of work (each node grown),
+    /// where a caller may sleep to limit the CPU training takes.
+    public func train(_ data: Data, validation: Data? = nil, pace: () -> Void = {}) throws(ModelError) -> Result {
         let rows = data.rowCount
         let featureCount = data.columns.count
         guard rows > 0, featureCount > 0, data.columns.allSatisfy({ $0.count == rows }) else {
@@ -85,7 +87,7 @@ public struct GradientBoostingTrainer: Sendable {
                 hessians[row] = max(p * (1 - p), 1e-16)
             }
             let tree = grow(
-                binned: binned, bounds: bounds, gradients: gradients, hessians: hessians, margins: &margins)
+                binned: binned, bounds: bounds, gradients: gradients, hessians: hessians, margins: &margins, pace: pace)
             trees.append(tree)
             if let validation {
                 var loss = 0.0
@@ -112,7 +114,8 @@ public struct GradientBoostingTrainer: Sendable {
 
     /// Grows one tree depth-wise, adds its leaves to `margins`, and returns it in `TreeEnsemble.Tree` form.
     private func grow(
-        binned: [[UInt8]], bounds: [[Double]], gradients: [Double], hessians: [Double], margins: inout [Double]
+        binned: [[UInt8]], bounds: [[Double]], gradients: [Double], hessians: [Double], margins: inout [Double],
+        pace: () -> Void
     ) -> TreeEnsemble.Tree {
         let featureCount = binned.count
         let width = 256
@@ -160,6 +163,7 @@ public struct GradientBoostingTrainer: Sendable {
         queue[0].histogram = histogram(queue[0].rows)
         let λ = parameters.l2
         while !queue.isEmpty {
+            pace()
             var pending = queue.removeFirst()
             var totalG = 0.0
             var totalH = 0.0

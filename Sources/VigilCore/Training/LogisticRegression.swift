@@ -22,8 +22,11 @@ public struct LogisticRegressionTrainer: Sendable {
 
     public init(parameters: Parameters = .init()) { self.parameters = parameters }
 
+    /// Fits the model; `pace` is called between units of work (every 4,096 rows of a Newton step), where a caller
+    /// may sleep to limit the CPU training takes.
     public func train(
-        _ data: GradientBoostingTrainer.Data, featureNames: [String], name: String, version: String
+        _ data: GradientBoostingTrainer.Data, featureNames: [String], name: String, version: String,
+        pace: () -> Void = {}
     ) throws(ModelError) -> LogisticModelDocument {
         let rows = data.rowCount
         let d = data.columns.count
@@ -90,6 +93,7 @@ public struct LogisticRegressionTrainer: Sendable {
             var hessian = [Double](repeating: 0, count: (d + 1) * (d + 1))
             var x = [Double](repeating: 1, count: d + 1)
             for row in 0..<rows {
+                if row & 4095 == 0 { pace() }
                 let p = 1 / (1 + Double.exp(-m[row]))
                 let w = max(p * (1 - p), 1e-12)
                 let residual = p - y[row]

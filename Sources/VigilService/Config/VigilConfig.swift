@@ -42,6 +42,7 @@ import VigilStore
 /// - `velocity.max_events_per_entity` · `VIGIL_VELOCITY_MAX_EVENTS_PER_ENTITY` · `4096` (payments, and as many
 ///   labels, kept per card, merchant, …)
 /// - `worker.enabled` · `VIGIL_WORKER_ENABLED` · `true` (`vigil serve` runs the background jobs on their schedule)
+/// - `worker.cpu_share` · `0.5` (share of one core a running job may use; 1: no limit)
 /// - `worker.mining_interval_minutes` · `60`, `worker.training_interval_minutes` · `60`,
 ///   `worker.onset_interval_minutes` · `5` (how often each job runs; `POST /v1/worker/run` runs one now)
 /// - `worker.mining_window_days` · `14` (event time mined; the window before it is the second backtest)
@@ -120,7 +121,7 @@ public struct VigilConfig: Sendable, Equatable {
         "review.lease_seconds", "rules.strength", "rules.max_live", "rules.precision_floor",
         "rules.precision_min_labels", "rules.precision_window_days", "rules.check_interval_seconds", "guard.enabled",
         "guard.factor", "guard.window_minutes", "guard.baseline_minutes", "guard.min_decisions", "guard.min_rate",
-        "velocity.lateness_seconds", "velocity.max_events_per_entity", "worker.enabled",
+        "velocity.lateness_seconds", "velocity.max_events_per_entity", "worker.enabled", "worker.cpu_share",
         "worker.mining_interval_minutes", "worker.training_interval_minutes", "worker.onset_interval_minutes",
         "worker.mining_window_days", "worker.mining_top", "worker.mining_min_fraud", "worker.mining_min_precision",
         "worker.mining_max_rows", "worker.mining_unlabelled", "worker.rule_expiry_days", "worker.rule_action",
@@ -197,6 +198,7 @@ public struct VigilConfig: Sendable, Equatable {
             case "guard.min_rate": guardMinRate = try Self.double(value, place, in: 0...1)
             case "review.lease_seconds": leaseSeconds = try Self.int(value, place, in: 10...86_400)
             case "worker.enabled": worker.enabled = try Self.bool(value, place)
+            case "worker.cpu_share": worker.cpuShare = try Self.double(value, place, in: 0.05...1)
             case "worker.mining_interval_minutes":
                 worker.miningIntervalMinutes = try Self.int(value, place, in: 1...10_080)
             case "worker.training_interval_minutes":

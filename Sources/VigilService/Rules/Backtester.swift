@@ -4,7 +4,7 @@ import VigilStore
 
 extension RuleService {
     static let backtestFields: Set<String> = ["expression", "rule_id", "action", "points", "from", "to", "max_rows"]
-    /// At most this many stored payments per backtest (the newest in range are not preferred: rowid order).
+    /// At most this many stored payments per backtest (with a range, the oldest in it first; without, row order).
     public static let maxBacktestRows = 5_000_000
 
     /// Transaction fields a rule reads straight from the stored body (features need the stored feature JSON).

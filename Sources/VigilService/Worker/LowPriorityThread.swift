@@ -3,6 +3,9 @@ import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
+#if canImport(CoreFoundation)
+    import CoreFoundation
+#endif
 
 /// Runs CPU-heavy work (mining, training, scans) on a thread of its own at the lowest scheduling priority, so that
 /// on a busy machine scoring's threads always run first and the worker takes only the time left over.
@@ -44,5 +47,42 @@ enum LowPriorityThread {
         #if os(Linux)
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
+    }
+}
+
+/// Keeps the worker's thread to a share of one core: after each slice of CPU time it sleeps long enough that
+/// work ÷ (work + sleep) is the share. Lowering the thread's priority is not enough on its own: on a machine whose
+/// cores are hyperthreads, a busy worker thread slows scoring on the sibling thread however low its priority, and
+/// whenever scoring waits (for a commit, for the network) the worker runs. Used by one thread only.
+struct WorkerPacer {
+    /// Share of one core, (0, 1]; 1 does not pace.
+    let share: Double
+    /// CPU time worked between sleeps.
+    static let slice: Int64 = 10_000_000
+    private var mark: Int64
+
+    init(share: Double) {
+        self.share = min(max(share, 0.01), 1)
+        self.mark = Self.threadCPUNanos()
+    }
+
+    /// Sleeps if the thread has used a slice of CPU since the last sleep.
+    mutating func pace() {
+        guard share < 1 else { return }
+        let now = Self.threadCPUNanos()
+        let used = now - mark
+        guard used >= Self.slice else { return }
+        let sleep = Int64(Double(used) * (1 - share) / share)
+        var request = timespec(tv_sec: Int(sleep / 1_000_000_000), tv_nsec: Int(sleep % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        mark = Self.threadCPUNanos()
+    }
+
+    /// CPU time the calling thread has used.
+    static func threadCPUNanos() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 }

@@ -97,9 +97,13 @@ struct MiningComputation: Sendable {
         let unlabelledAsLegit = settings.miningUnlabelledAsLegit
         var ruleHits = [[Bool]](repeating: [], count: existing.count)
         var features = [Double](repeating: .nan, count: featureNames.count)
+        var pacer = WorkerPacer(share: settings.cpuShare)
+        var visited = 0
         outcome.rows = try scan.scanBlocking(
             fromMicros: request.fromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows
         ) { row in
+            visited += 1
+            if visited & 255 == 0 { pacer.pace() }
             guard row.label != .none || unlabelledAsLegit,
                 case .success(let transaction) = TransactionDecoder.decode(row.body)
             else {
@@ -142,7 +146,7 @@ struct MiningComputation: Sendable {
         miner.maxConditions = request.segment == nil ? 3 : 2
         // A proposal is read by a person: each extra condition must raise the precision bound clearly.
         miner.minImprovement = 0.05
-        let patterns = PatternMiner(settings: miner).mine(columns: columns, labels: labels)
+        let patterns = PatternMiner(settings: miner).mine(columns: columns, labels: labels) { pacer.pace() }
 
         // Candidates: the segment alone (when restricted), then each pattern (within the segment when restricted).
         var candidates: [(conditions: [PatternMiner.Condition], pattern: PatternMiner.Pattern)] = []
@@ -239,6 +243,8 @@ struct MiningComputation: Sendable {
         _ = try scan.scanBlocking(
             fromMicros: request.previousFromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows * 2
         ) { row in
+            visited += 1
+            if visited & 255 == 0 { pacer.pace() }
             guard case .success(let transaction) = TransactionDecoder.decode(row.body) else { return true }
             for index in features.indices { features[index] = .nan }
             RuleService.readFeatures(row.features, positions: positions, into: &features)

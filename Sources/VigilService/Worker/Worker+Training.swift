@@ -40,7 +40,13 @@ extension Worker {
             var result = Result()
             let rows = try store.trainingRows(
                 limit: settings.trainingMaxRows, unlabelledAsLegit: settings.trainingUnlabelledAsLegit)
-            let parsed = rows.map { parseFeaturesJSON($0.features) ?? [:] }
+            var pacer = WorkerPacer(share: settings.cpuShare)
+            var parsed: [[String: Double]] = []
+            parsed.reserveCapacity(rows.count)
+            for (index, row) in rows.enumerated() {
+                if index & 255 == 0 { pacer.pace() }
+                parsed.append(parseFeaturesJSON(row.features) ?? [:])
+            }
             let labels = rows.map(\.isFraud)
             result.fraud = labels.filter { $0 }.count
             let count = rows.count
@@ -80,7 +86,9 @@ extension Worker {
             parameters.trees = settings.trainingTrees
             parameters.maxDepth = settings.trainingMaxDepth
             parameters.learningRate = settings.trainingLearningRate
-            let boosted = try GradientBoostingTrainer(parameters: parameters).train(train, validation: validation)
+            let boosted = try GradientBoostingTrainer(parameters: parameters).train(train, validation: validation) {
+                pacer.pace()
+            }
             let treeText = boosted.ensemble.lightGBMText(featureNames: featureNames)
             let treeModel = try TreeEnsembleModel(
                 name: "worker-gbdt", version: "new", featureNames: featureNames, ensemble: boosted.ensemble,
@@ -92,7 +100,8 @@ extension Worker {
                     details: [("trees", boosted.ensemble.treeCount), ("best_iteration", boosted.bestIteration)]))
 
             let document = try LogisticRegressionTrainer().train(
-                train, featureNames: featureNames, name: "worker-logistic", version: "new")
+                train, featureNames: featureNames, name: "worker-logistic", version: "new"
+            ) { pacer.pace() }
             let logistic = try LogisticModel(document: document)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
