@@ -11,18 +11,6 @@ import VigilStore
 
 @testable import VigilHTTP
 
-/// Sends a JSON request and returns status and parsed object (or nil for a non-object body).
-private func call(
-    _ client: any TestClientProtocol, _ server: TestServer, _ method: HTTPRequest.Method, _ uri: String,
-    role: Role = .admin, body: String? = nil
-) async throws -> (status: HTTPResponse.Status, json: [String: Any], text: String) {
-    let response = try await client.execute(
-        uri: uri, method: method, headers: server.headers(role), body: body.map { ByteBuffer(string: $0) })
-    let text = String(buffer: response.body)
-    let json = (try? object(response.body)) ?? [:]
-    return (response.status, json, text)
-}
-
 private func score(
     _ client: any TestClientProtocol, _ server: TestServer, _ id: String, _ fields: [String: String] = [:],
     query: String = ""

@@ -76,3 +76,15 @@ func object(_ buffer: ByteBuffer) throws -> [String: Any] {
     guard let object = value as? [String: Any] else { throw CocoaError(.coderReadCorrupt) }
     return object
 }
+
+/// Sends a JSON request and returns status and parsed object (or nil for a non-object body).
+func call(
+    _ client: any TestClientProtocol, _ server: TestServer, _ method: HTTPRequest.Method, _ uri: String,
+    role: Role = .admin, body: String? = nil
+) async throws -> (status: HTTPResponse.Status, json: [String: Any], text: String) {
+    let response = try await client.execute(
+        uri: uri, method: method, headers: server.headers(role), body: body.map { ByteBuffer(string: $0) })
+    let text = String(buffer: response.body)
+    let json = (try? object(response.body)) ?? [:]
+    return (response.status, json, text)
+}

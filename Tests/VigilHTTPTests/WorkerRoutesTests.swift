@@ -11,17 +11,6 @@ import VigilStore
 @testable import VigilHTTP
 @testable import VigilService
 
-/// Sends a JSON request as `role` and returns status, parsed object and text.
-private func call(
-    _ client: any TestClientProtocol, _ server: TestServer, _ method: HTTPRequest.Method, _ uri: String,
-    role: Role = .admin, body: String? = nil
-) async throws -> (status: HTTPResponse.Status, json: [String: Any], text: String) {
-    let response = try await client.execute(
-        uri: uri, method: method, headers: server.headers(role), body: body.map { ByteBuffer(string: $0) })
-    let text = String(buffer: response.body)
-    return (response.status, (try? object(response.body)) ?? [:], text)
-}
-
 /// One payment to score and, optionally, label.
 private struct Planned {
     var id: String

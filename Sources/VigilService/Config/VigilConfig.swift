@@ -42,7 +42,7 @@ import VigilStore
 /// - `velocity.max_events_per_entity` · `VIGIL_VELOCITY_MAX_EVENTS_PER_ENTITY` · `4096` (payments, and as many
 ///   labels, kept per card, merchant, …)
 /// - `worker.enabled` · `VIGIL_WORKER_ENABLED` · `true` (`vigil serve` runs the background jobs on their schedule)
-/// - `worker.cpu_share` · `0.5` (share of one core a running job may use; 1: no limit)
+/// - `worker.cpu_share` · `0.25` (share of one core a running job may use; 1: no limit)
 /// - `worker.mining_interval_minutes` · `60`, `worker.training_interval_minutes` · `60`,
 ///   `worker.onset_interval_minutes` · `5` (how often each job runs; `POST /v1/worker/run` runs one now)
 /// - `worker.mining_window_days` · `14` (event time mined; the window before it is the second backtest)

@@ -142,7 +142,7 @@ extension RuleService {
         }
         writer.arrayEnd()
         writer.key("elapsed_ms")
-        writer.number(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        writer.number(elapsed.milliseconds)
         writer.objectEnd()
         return writer.bytes
     }

@@ -160,12 +160,7 @@ extension Worker {
             return TrainingOutcome(json: String(decoding: writer.bytes, as: UTF8.self), skipped: true)
         }
         writer.key("holdout_window")
-        writer.objectStart()
-        writer.key("from")
-        writer.string(formatRFC3339(micros: result.holdoutFromMicros))
-        writer.key("to")
-        writer.string(formatRFC3339(micros: result.holdoutToMicros))
-        writer.objectEnd()
+        Self.writeSpan(from: result.holdoutFromMicros, to: result.holdoutToMicros, into: &writer)
         writer.key("candidates")
         writer.arrayStart()
         for candidate in result.candidates {
@@ -219,7 +214,7 @@ extension Worker {
         writer.bool(promoted)
         let elapsed = ContinuousClock.now - started
         writer.key("elapsed_ms")
-        writer.number(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        writer.number(elapsed.milliseconds)
         writer.objectEnd()
         return TrainingOutcome(json: String(decoding: writer.bytes, as: UTF8.self), skipped: false)
     }

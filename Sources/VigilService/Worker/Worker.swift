@@ -122,7 +122,7 @@ public final class Worker: Sendable {
             logger.error("worker run could not be recorded", metadata: ["run_id": "\(runID)"])
         }
         let elapsed = ContinuousClock.now - clockStart
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.milliseconds / 1000
         counters.withLock { counters in
             counters[job, default: JobCounters()].runs[status, default: 0] += 1
             counters[job, default: JobCounters()].lastDurationSeconds = seconds
@@ -222,7 +222,7 @@ public final class Worker: Sendable {
         }
         writer.arrayEnd()
         writer.key("elapsed_ms")
-        writer.number(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        writer.number(elapsed.milliseconds)
         writer.objectEnd()
         return MiningReport(
             json: String(decoding: writer.bytes, as: UTF8.self),
@@ -284,18 +284,18 @@ public final class Worker: Sendable {
 
     static func writeWindow(_ request: MiningRequest, into writer: inout JSONWriter) {
         writer.key("window")
-        writer.objectStart()
-        writer.key("from")
-        writer.string(formatRFC3339(micros: request.fromMicros))
-        writer.key("to")
-        writer.string(formatRFC3339(micros: request.toMicros))
-        writer.objectEnd()
+        writeSpan(from: request.fromMicros, to: request.toMicros, into: &writer)
         writer.key("previous_window")
+        writeSpan(from: request.previousFromMicros, to: request.fromMicros, into: &writer)
+    }
+
+    /// `{"from": …, "to": …}` in RFC 3339.
+    static func writeSpan(from: Int64, to: Int64, into writer: inout JSONWriter) {
         writer.objectStart()
         writer.key("from")
-        writer.string(formatRFC3339(micros: request.previousFromMicros))
+        writer.string(formatRFC3339(micros: from))
         writer.key("to")
-        writer.string(formatRFC3339(micros: request.fromMicros))
+        writer.string(formatRFC3339(micros: to))
         writer.objectEnd()
     }
 

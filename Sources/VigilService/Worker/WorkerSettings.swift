@@ -5,7 +5,7 @@ public struct WorkerSettings: Sendable, Equatable {
     /// Whether `vigil serve` runs the worker's schedule itself (`vigil worker` always does).
     public var enabled = true
     /// Share of one core a running job may use (it sleeps between slices of work to stay under it); 1: no limit.
-    public var cpuShare = 0.5
+    public var cpuShare = 0.25
     public var miningIntervalMinutes = 60
     public var trainingIntervalMinutes = 60
     public var onsetIntervalMinutes = 5
