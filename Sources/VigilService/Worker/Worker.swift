@@ -271,8 +271,8 @@ public final class Worker: Sendable {
         writer.objectEnd()
         let percent = String(format: "%.0f%%", pattern.precision * 100)
         let description =
-            "Mined by the worker from \(pattern.support) labelled payments it matches, \(pattern.fraud) of them "
-            + "fraud (precision \(percent), lower bound \(String(format: "%.2f", pattern.precisionLowerBound)), "
+            "Mined by the worker: matches \(pattern.support) payments of the window, \(pattern.fraud) of them "
+            + "labelled fraud (precision \(percent), lower bound \(String(format: "%.2f", pattern.precisionLowerBound)), "
             + "recall \(String(format: "%.2f", pattern.recall)), lift \(String(format: "%.1f", pattern.lift)))"
             + (request.alertID.map { ", after alert \($0)" } ?? "") + "."
         let name = String(("mined: " + proposal.expression).utf8.prefix(RuleService.maxNameBytes)) ?? "mined pattern"
