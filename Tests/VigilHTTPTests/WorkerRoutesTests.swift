@@ -365,6 +365,21 @@ struct WorkerRoutesTests {
         #endif
     }
 
+    @Test("cancelling a job's caller returns at once: a shutdown never waits for the worker's thread")
+    func cancellation() async throws {
+        let started = ContinuousClock.now
+        let task = Task {
+            try await LowPriorityThread.run { () -> Int in
+                Thread.sleep(forTimeInterval: 3)
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
     @Test("per-job counters reach /metrics")
     func metrics() async throws {
         let server = try await TestServer.make()

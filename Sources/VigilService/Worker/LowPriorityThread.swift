@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -16,20 +17,44 @@ enum LowPriorityThread {
     /// The nice value the worker's threads run at.
     static let niceness: Int32 = 19
 
-    /// Runs `work` on a new low-priority thread and returns its result.
+    /// Runs `work` on a new low-priority thread and returns its result. Cancelling the calling task returns at once
+    /// with `CancellationError` (so a shutdown never waits for a job); the thread finishes its work unobserved.
     static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let thread = Thread {
-                lowerPriority()
-                do {
-                    continuation.resume(returning: try work())
-                } catch {
-                    continuation.resume(throwing: error)
+        let slot = ContinuationSlot<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                slot.set(continuation)
+                if Task.isCancelled {
+                    slot.resume(with: .failure(CancellationError()))
+                    return
                 }
+                let thread = Thread {
+                    lowerPriority()
+                    slot.resume(with: Result { try work() })
+                }
+                thread.name = "vigil-worker"
+                thread.stackSize = 8 << 20
+                thread.start()
             }
-            thread.name = "vigil-worker"
-            thread.stackSize = 8 << 20
-            thread.start()
+        } onCancel: {
+            slot.resume(with: .failure(CancellationError()))
+        }
+    }
+
+    /// A continuation resumed exactly once, by whichever comes first: the thread's result or a cancellation.
+    private final class ContinuationSlot<T: Sendable>: Sendable {
+        private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+
+        func set(_ value: CheckedContinuation<T, any Error>) {
+            continuation.withLock { $0 = value }
+        }
+
+        func resume(with result: Result<T, any Error>) {
+            continuation.withLock { slot in
+                let taken = slot
+                slot = nil
+                return taken
+            }?.resume(with: result)
         }
     }
 

@@ -89,7 +89,12 @@ public final class Worker: Sendable {
             finishedAtMicros: nil, result: nil, error: nil)
         let task = Task { await self.execute(job, runID: runID, trigger: trigger, force: force, startedAt: now) }
         guard wait else { return started }
-        return await task.value
+        // A waiting caller that is cancelled (the schedule at shutdown) cancels the run: it ends as failed.
+        return await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     private func execute(
@@ -388,11 +393,16 @@ public struct WorkerService: Service {
     }
 
     public func run() async throws {
+        // At graceful shutdown the loop is cancelled, and with it a job in progress: stopping never waits for one.
+        try await cancelWhenGracefulShutdown { await schedule() }
+    }
+
+    private func schedule() async {
         _ = try? await worker.store.failInterrupted(nowMicros: worker.clock.nowMicros())
         let clock = ContinuousClock()
         var next: [WorkerJob: ContinuousClock.Instant] = [:]
         for job in WorkerJob.allCases { next[job] = clock.now + worker.interval(job) }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        while !Task.isCancelled {
             let due = next.values.min() ?? clock.now
             do {
                 try await Task.sleep(until: min(due, clock.now + .seconds(1)), clock: clock)
@@ -400,7 +410,7 @@ public struct WorkerService: Service {
                 return
             }
             for job in WorkerJob.allCases where next[job].map({ $0 <= clock.now }) ?? false {
-                if Task.isShuttingDownGracefully { return }
+                if Task.isCancelled { return }
                 do throws(ServiceError) {
                     _ = try await worker.run(job, trigger: "schedule", wait: true)
                 } catch {
