@@ -28,6 +28,16 @@ public struct VigilRuntime: Sendable {
         config: VigilConfig, logger: Logger, clock: any WallClock = SystemWallClock(),
         commitObserver: GroupCommitWriter.CommitObserver? = nil
     ) async throws -> VigilRuntime {
+        do {
+            return try await make(config: config, logger: logger, clock: clock, commitObserver: commitObserver)
+        } catch {
+            throw StoreError.explainingLock(error, path: config.databasePath)
+        }
+    }
+
+    private static func make(
+        config: VigilConfig, logger: Logger, clock: any WallClock, commitObserver: GroupCommitWriter.CommitObserver?
+    ) async throws -> VigilRuntime {
         let extractor = try FeatureExtractor(
             names: config.features, highRiskMerchantCategories: Set(config.highRiskMerchantCategories))
         let seed = try ModelLoader.seedFile(path: config.modelPath)

@@ -1,3 +1,6 @@
+import Foundation
+import GRDB
+
 /// Failures of the store that callers map to answers (503, 404, 409) in one place.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
@@ -12,5 +15,16 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .writeFailed(let reason): "write failed: \(reason)"
         case .closed: "the store is closed"
         }
+    }
+}
+
+extension StoreError {
+    /// `error` itself, unless SQLite said the database is locked: then a `cannotOpen` that says another process
+    /// holds it (for start-up, where a bare "database is locked" leaves the operator guessing).
+    public static func explainingLock(_ error: any Error, path: String, waitedSeconds: Int = 5) -> any Error {
+        guard let database = error as? DatabaseError,
+            let reason = VigilDatabase.lockedReason(database, TimeInterval(waitedSeconds))
+        else { return error }
+        return StoreError.cannotOpen(path: path, reason: reason)
     }
 }

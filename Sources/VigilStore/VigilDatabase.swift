@@ -44,31 +44,45 @@ public final class VigilDatabase: Sendable {
         do {
             self.pool = try DatabasePool(path: path, configuration: configuration)
         } catch let error as DatabaseError {
-            throw StoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+            throw StoreError.cannotOpen(
+                path: path, reason: Self.lockedReason(error, busyTimeout) ?? error.message ?? "\(error.resultCode)")
         }
-        try pool.writeWithoutTransaction { db in
-            // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-            // No checkpoint inside a commit: `checkpoints` runs them on a connection of its own, so a commit never
-            // waits for the log to be copied and the database file synced (a long read, such as the worker's
-            // scan, makes those slow).
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
-            guard mode.lowercased() == "wal" else {
-                throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
+        do {
+            try pool.writeWithoutTransaction { db in
+                // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+                // No checkpoint inside a commit: `checkpoints` runs them on a connection of its own, so a commit never
+                // waits for the log to be copied and the database file synced (a long read, such as the worker's
+                // scan, makes those slow).
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+                guard mode.lowercased() == "wal" else {
+                    throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
+                }
+                let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+                let expected = synchronous == .normal ? 1 : 2
+                guard level == expected else {
+                    throw StoreError.cannotOpen(path: path, reason: "synchronous is \(level), expected \(expected)")
+                }
             }
-            let level = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
-            let expected = synchronous == .normal ? 1 : 2
-            guard level == expected else {
-                throw StoreError.cannotOpen(path: path, reason: "synchronous is \(level), expected \(expected)")
-            }
+            try Self.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            guard let reason = Self.lockedReason(error, busyTimeout) else { throw error }
+            throw StoreError.cannotOpen(path: path, reason: reason)
         }
-        try Self.migrator.migrate(pool)
         checkpoints = try Self.startCheckpoints(path: path, configuration: configuration, synchronous: synchronous)
     }
 
     deinit {
         checkpoints.cancel()
+    }
+
+    /// For a database another process holds locked: says so instead of SQLite's bare "database is locked".
+    static func lockedReason(_ error: DatabaseError, _ busyTimeout: TimeInterval) -> String? {
+        guard error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED else { return nil }
+        return
+            "the file is locked by another process (waited \(Int(busyTimeout)) s for it); is another vigil or a tool "
+            + "holding a transaction on it? (\(error.message ?? "database is locked"))"
     }
 
     /// How often the background checkpoint runs.

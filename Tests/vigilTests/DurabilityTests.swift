@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @Suite("The real server process: durability, restart and shutdown", .serialized)
@@ -123,5 +124,30 @@ struct DurabilityTests {
         #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 == 0)
         #expect(try vigil(["keys", "revoke", keyID, "--database", "k.sqlite"]).0 != 0)
         #expect(try vigil(["keys", "create", "--role", "boss", "--name", "x", "--database", "k.sqlite"]).0 != 0)
+    }
+}
+
+@Suite("Start-up faults")
+struct StartupFaultTests {
+    @Test("a database another process holds locked: a clear error and exit code 2 within seconds, not a hang")
+    func lockedDatabase() async throws {
+        let directory = try temporaryDirectory()
+        let path = directory.appendingPathComponent("locked.sqlite").path
+        let migrated = try await runVigil(["migrate", "--database", path], environment: [:])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        // Another process's exclusive transaction, held with the sqlite3 library through GRDB.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: path, configuration: configuration)
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN EXCLUSIVE") }
+        let started = try await runVigil(
+            ["serve", "--database", path, "--port", "0"], environment: [:], timeout: 60)
+        #expect(started.status == 2, "\(started.stdout)\n\(started.stderr)")
+        #expect(started.stderr.contains("locked by another process"), "\(started.stderr)")
+        try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        // Once released, the server starts on it.
+        let server = try await ServerProcess.start(directory: directory, database: path)
+        server.kill(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
     }
 }
