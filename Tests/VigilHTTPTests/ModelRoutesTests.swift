@@ -255,6 +255,59 @@ struct TreeModelRouteTests {
         ])
 
     @Test(
+        "hostile uploads (truncated, huge, deeply nested, wrong types) are refused clearly; the champion keeps scoring")
+    func hostileUploads() async throws {
+        let server = try await TestServer.make {
+            $0.features = Self.configured
+            $0.maxModelUploadBytes = 1_048_576
+        }
+        try await server.test { client in
+            let xgboost = String(buffer: try Self.file("xgb_binary_logistic.model.json"))
+            let lightgbm = String(buffer: try Self.file("lgb_binary.model.txt"))
+            let cases: [(format: String, body: String, status: HTTPResponse.Status, mention: String)] = [
+                ("xgboost-json", String(xgboost.prefix(xgboost.count / 2)), .unprocessableContent, "truncated"),
+                ("lightgbm-text", String(lightgbm.prefix(lightgbm.count / 2)), .unprocessableContent, "is missing"),
+                ("xgboost-json", String(repeating: " ", count: 1_048_577), .contentTooLarge, "at most 1048576 bytes"),
+                (
+                    "xgboost-json", #"{"learner":"# + String(repeating: "[", count: 200_000), .unprocessableContent,
+                    "learner"
+                ),
+                ("vigil-logistic", String(repeating: "[", count: 200_000), .unprocessableContent, "JSON"),
+                (
+                    "xgboost-json",
+                    xgboost.replacingOccurrences(of: #""num_feature":"#, with: #""num_feature":{"x":1},"unused":"#),
+                    .unprocessableContent, "num_feature"
+                ),
+                (
+                    "lightgbm-text", lightgbm.replacingOccurrences(of: "max_feature_idx=", with: "max_feature_idx=x"),
+                    .unprocessableContent, "max_feature_idx"
+                ),
+                (
+                    "vigil-logistic",
+                    #"{"format":"vigil-logistic/1","name":1,"version":"1","intercept":"a","features":[]}"#,
+                    .unprocessableContent, "name"
+                ),
+            ]
+            for (index, upload) in cases.enumerated() {
+                let response = try await client.execute(
+                    uri: "/v1/models?name=hostile&format=\(upload.format)", method: .post,
+                    headers: server.headers(.admin, json: false), body: ByteBuffer(string: upload.body))
+                #expect(response.status == upload.status, "case \(index): \(String(buffer: response.body).prefix(300))")
+                #expect(response.headers[.contentType] == "application/problem+json", "case \(index)")
+                #expect(String(buffer: response.body).contains(upload.mention), "case \(index)")
+                // The champion is untouched and keeps deciding.
+                let scored = try await client.execute(
+                    uri: "/v1/score", method: .post, headers: server.headers(.scoring),
+                    body: ByteBuffer(string: transactionJSON("hostile-\(index)")))
+                #expect(scored.status == .ok)
+                #expect(String(buffer: scored.body).contains(#""model":{"name":"default-logistic","version":"1"}"#))
+            }
+            let stored = try await server.runtime.registry.store.all()
+            #expect(stored.map(\.key.name) == ["default-logistic"])
+        }
+    }
+
+    @Test(
         "library files are accepted as saved, decide as champion, and explain exactly",
         arguments: [("xgb_binary_logistic.model.json", "xgboost-json"), ("lgb_binary.model.txt", "lightgbm-text")])
     func champion(file: String, format: String) async throws {
