@@ -85,9 +85,13 @@ public final class BacktestScan: Sendable {
     }
 
     /// As `scan`, synchronously on the calling thread (the worker's low-priority thread): the reads and `body` run
-    /// there too, so a long scan takes its CPU time at that thread's priority.
+    /// there too, so a long scan takes its CPU time at that thread's priority. Reads go in chunks of `chunk` rows,
+    /// one short read transaction each, and `betweenChunks` runs outside any transaction (where a caller may sleep):
+    /// a read transaction held open keeps SQLite from checkpointing past it, and the first commit after it would
+    /// then copy and sync everything written meanwhile.
     public func scanBlocking(
-        fromMicros: Int64?, toMicros: Int64?, maxRows: Int, _ body: (borrowing BacktestRow) throws -> Bool
+        fromMicros: Int64?, toMicros: Int64?, maxRows: Int, chunk: Int = 5_000, betweenChunks: () -> Void = {},
+        _ body: (borrowing BacktestRow) throws -> Bool
     ) throws -> Int {
         let labels = try database.pool.read { db in try Self.effectiveLabels(db) }
         return try withoutActuallyEscaping(body) { escapable in
@@ -98,12 +102,13 @@ public final class BacktestScan: Sendable {
                 let remaining = maxRows - visited
                 let (count, last, stop) = try database.pool.read { db in
                     try Self.readChunk(
-                        db, after: cursor, from: fromMicros, to: toMicros, limit: min(Self.chunk, remaining),
+                        db, after: cursor, from: fromMicros, to: toMicros, limit: min(chunk, remaining),
                         labels: labels, callback: callback)
                 }
                 visited += count.visited
                 cursor = last
-                if stop || count.scanned < min(Self.chunk, remaining) { break }
+                if stop || count.scanned < min(chunk, remaining) { break }
+                betweenChunks()
             }
             return visited
         }

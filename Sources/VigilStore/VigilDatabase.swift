@@ -51,10 +51,10 @@ public final class VigilDatabase: Sendable {
             try pool.writeWithoutTransaction { db in
                 // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-                // No checkpoint inside a commit: `checkpoints` runs them on a connection of its own, so a commit never
-                // waits for the log to be copied and the database file synced (a long read, such as the worker's
-                // scan, makes those slow).
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                // SQLite's automatic checkpoint stays on: run by the writer right after a commit, it is what lets the
+                // log start over under a steady stream of commits (a checkpoint elsewhere never quite catches up).
+                // `checkpoints` copies the log in the background as well, so that after a long read the writer's
+                // checkpoint finds little left to copy instead of stalling commits while it copies and syncs.
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
                 guard mode.lowercased() == "wal" else {
                     throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
@@ -89,9 +89,8 @@ public final class VigilDatabase: Sendable {
     static let checkpointInterval = Duration.milliseconds(250)
 
     /// Every `checkpointInterval`, a PASSIVE checkpoint on a connection of its own: it copies what the log holds
-    /// into the database file without taking the write lock, so commits go on meanwhile; SQLite restarts the log
-    /// from its beginning at the next commit once every frame is copied and no reader needs it. (Closing the last
-    /// connection checkpoints too.)
+    /// into the database file without taking the write lock, so commits go on meanwhile. The writer's own automatic
+    /// checkpoint (every 1,000 pages) then has little left to copy, and still starts the log over when it can.
     private static func startCheckpoints(
         path: String, configuration: Configuration, synchronous: SynchronousMode
     ) throws -> Task<Void, Never> {
@@ -100,7 +99,7 @@ public final class VigilDatabase: Sendable {
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")  // this connection checkpoints only when told to
         }
         return Task.detached(priority: .utility) {
             while !Task.isCancelled {

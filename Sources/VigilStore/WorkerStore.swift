@@ -202,8 +202,8 @@ public final class WorkerStore: Sendable {
     /// whether their effective label is fraud. With `unlabelledAsLegit` every payment counts (no label: legit),
     /// otherwise only labelled ones.
     public func trainingRows(limit: Int, unlabelledAsLegit: Bool) throws -> [LabelledRow] {
-        try database.pool.read { db in
-            if !unlabelledAsLegit {
+        if !unlabelledAsLegit {
+            return try database.pool.read { db in
                 return try Row.fetchAll(
                     db,
                     sql: """
@@ -217,25 +217,42 @@ public final class WorkerStore: Sendable {
                         occurredAtMicros: $0["occurred_at"], features: $0["features"], isFraud: $0["label"] == "fraud")
                 }
             }
+        }
+        let fraud: Set<String> = try database.pool.read { db in
             var fraud: Set<String> = []
             let labels = try Row.fetchCursor(
                 db, sql: "SELECT transaction_id, label FROM (\(LabelStore.effectiveLabelsSQL))")
             while let row = try labels.next() {
                 if (row["label"] as String) == "fraud" { fraud.insert(row["transaction_id"]) }
             }
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT occurred_at, features, transaction_id FROM transactions
-                    ORDER BY occurred_at DESC, id DESC LIMIT ?
-                    """,
-                arguments: [limit]
-            ).reversed().map {
-                LabelledRow(
-                    occurredAtMicros: $0["occurred_at"], features: $0["features"],
-                    isFraud: fraud.contains($0["transaction_id"]))
-            }
+            return fraud
         }
+        // Newest first, in short read transactions (a long one would hold SQLite's checkpoints back).
+        var rows: [LabelledRow] = []
+        var cursor: (occurred: Int64, id: Int64) = (.max, .max)
+        while rows.count < limit {
+            let want = min(5_000, limit - rows.count)
+            let after = cursor
+            let chunk = try database.pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, occurred_at, features, transaction_id FROM transactions
+                        WHERE occurred_at <= ? AND (occurred_at < ? OR id < ?)
+                        ORDER BY occurred_at DESC, id DESC LIMIT ?
+                        """,
+                    arguments: [after.occurred, after.occurred, after.id, want])
+            }
+            for row in chunk {
+                rows.append(
+                    LabelledRow(
+                        occurredAtMicros: row["occurred_at"], features: row["features"],
+                        isFraud: fraud.contains(row["transaction_id"])))
+            }
+            guard let last = chunk.last, chunk.count == want else { break }
+            cursor = (last["occurred_at"], last["id"])
+        }
+        return rows.reversed()
     }
 
     // MARK: - Segments

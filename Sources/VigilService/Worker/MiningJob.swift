@@ -98,12 +98,10 @@ struct MiningComputation: Sendable {
         var ruleHits = [[Bool]](repeating: [], count: existing.count)
         var features = [Double](repeating: .nan, count: featureNames.count)
         var pacer = WorkerPacer(share: settings.cpuShare)
-        var visited = 0
         outcome.rows = try scan.scanBlocking(
-            fromMicros: request.fromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows
+            fromMicros: request.fromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows,
+            betweenChunks: { pacer.pace() }
         ) { row in
-            visited += 1
-            if visited & 255 == 0 { pacer.pace() }
             guard row.label != .none || unlabelledAsLegit,
                 case .success(let transaction) = TransactionDecoder.decode(row.body)
             else {
@@ -241,10 +239,9 @@ struct MiningComputation: Sendable {
         var current = [BacktestTally](repeating: BacktestTally(points: nil, policy: policy), count: chosen.count)
         var previous = current
         _ = try scan.scanBlocking(
-            fromMicros: request.previousFromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows * 2
+            fromMicros: request.previousFromMicros, toMicros: request.toMicros, maxRows: settings.miningMaxRows * 2,
+            betweenChunks: { pacer.pace() }
         ) { row in
-            visited += 1
-            if visited & 255 == 0 { pacer.pace() }
             guard case .success(let transaction) = TransactionDecoder.decode(row.body) else { return true }
             for index in features.indices { features[index] = .nan }
             RuleService.readFeatures(row.features, positions: positions, into: &features)
