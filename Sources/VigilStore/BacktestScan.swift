@@ -120,18 +120,12 @@ public final class BacktestScan: Sendable {
 
     /// Effective labels by transaction row id: the most authoritative source, the latest among equals.
     private static func effectiveLabels(_ db: Database) throws -> [Int64: LabelInfo] {
-        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
         var labels: [Int64: LabelInfo] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT t.id, e.label, e.source FROM (
-                    SELECT transaction_id, label, source, ROW_NUMBER() OVER (
-                        PARTITION BY transaction_id
-                        ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC) AS position
-                    FROM labels) e
+                SELECT t.id, e.label, e.source FROM (\(LabelStore.effectiveLabelsSQL)) e
                 JOIN transactions t ON t.transaction_id = e.transaction_id
-                WHERE e.position = 1
                 """)
         while let row = try rows.next() {
             labels[row[0]] = LabelInfo(fraud: (row[1] as String) == "fraud", source: row[2])

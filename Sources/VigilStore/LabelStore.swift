@@ -50,18 +50,23 @@ public struct NewLabel: Sendable, Equatable {
 
 /// The label rules shared by the store's queries: which label of a history is the effective one.
 public enum LabelStore {
-    /// One row per labelled transaction: `transaction_id`, `label` (the effective one), `labeled_at`.
-    static let effectiveLabelsSQL: String = {
-        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
-        return """
-            SELECT transaction_id, label, labeled_at FROM (
-                SELECT transaction_id, label, labeled_at, ROW_NUMBER() OVER (
-                    PARTITION BY transaction_id
-                    ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC) AS position
-                FROM labels)
-            WHERE position = 1
-            """
-    }()
+    /// The order that puts a transaction's effective label first: the most authoritative source, then the latest
+    /// `labeled_at`, then the latest row. `table` qualifies the columns (`"l."`), or is empty.
+    static func precedenceOrder(_ table: String = "") -> String {
+        "CASE \(table)source \(sourceRank) ELSE -1 END DESC, \(table)labeled_at DESC, \(table)id DESC"
+    }
+
+    private static let sourceRank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }
+        .joined(separator: " ")
+
+    /// One row per labelled transaction: `transaction_id`, `label` (the effective one), `labeled_at`, `source`.
+    static let effectiveLabelsSQL = """
+        SELECT transaction_id, label, labeled_at, source FROM (
+            SELECT transaction_id, label, labeled_at, source, ROW_NUMBER() OVER (
+                PARTITION BY transaction_id ORDER BY \(precedenceOrder())) AS position
+            FROM labels)
+        WHERE position = 1
+        """
 }
 
 extension LabelStore {

@@ -225,10 +225,9 @@ public final class RuleStore: Sendable {
 
     /// Hits since `sinceMicros`, the payments scored since then, and the labelled hits by their effective label.
     public func hitStats(ruleID: String, sinceMicros: Int64, labelledSinceMicros: Int64) async throws -> RuleHitStats {
-        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
         let effective = """
             SELECT label || ':' || labeled_at FROM labels l WHERE l.transaction_id = h.transaction_id
-            ORDER BY CASE source \(rank) ELSE -1 END DESC, labeled_at DESC, id DESC LIMIT 1
+            ORDER BY \(LabelStore.precedenceOrder()) LIMIT 1
             """
         return try await database.pool.read { db in
             var stats = RuleHitStats()

@@ -276,7 +276,6 @@ public final class WorkerStore: Sendable {
     public func segmentBuckets(
         _ kind: SegmentKind, values: [String]?, fromMicros: Int64, toMicros: Int64, widthMicros: Int64
     ) throws -> [String: [Int: SegmentBucketCounts]] {
-        let rank = LabelSource.allCases.map { "WHEN '\($0.rawValue)' THEN \($0.rank)" }.joined(separator: " ")
         var arguments: [any DatabaseValueConvertible] = [fromMicros, widthMicros, fromMicros, toMicros]
         var restriction = ""
         if let values {
@@ -290,7 +289,7 @@ public final class WorkerStore: Sendable {
                 SUM(t.decision = 'decline') AS declines, SUM(t.decision = 'review') AS reviews,
                 SUM(t.score) AS scores,
                 SUM((SELECT l.label FROM labels l WHERE l.transaction_id = t.transaction_id
-                     ORDER BY CASE l.source \(rank) ELSE -1 END DESC, l.labeled_at DESC, l.id DESC LIMIT 1) = 'fraud')
+                     ORDER BY \(LabelStore.precedenceOrder("l.")) LIMIT 1) = 'fraud')
                     AS fraud
             FROM transactions t
             WHERE t.occurred_at >= ? AND t.occurred_at < ? AND t.\(kind.rawValue) IS NOT NULL\(restriction)

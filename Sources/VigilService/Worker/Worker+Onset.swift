@@ -117,7 +117,7 @@ extension Worker {
                 + "\(strongest.payments) payments)"
             let alert = try await rules.alerts.raise(
                 NewAlert(
-                    alertID: IdentifierGenerator().make(prefix: "al_", nowMicros: clock.nowMicros()),
+                    alertID: identifiers.make(prefix: "al_", nowMicros: clock.nowMicros()),
                     kind: "segment_onset", subjectType: found.segment.kind.rawValue, subjectID: found.segment.value,
                     message: message, details: details,
                     dedupeKey: "segment_onset:\(found.segment.kind.rawValue):\(found.segment.value):"

@@ -27,7 +27,7 @@ public final class Worker: Sendable {
     public let registry: ModelRegistry
     public let clock: any WallClock
     let logger: Logger
-    private let identifiers = IdentifierGenerator()
+    let identifiers = IdentifierGenerator()
     private let running = Mutex<[WorkerJob: String]>([:])
     private let counters = Mutex<[WorkerJob: JobCounters]>([:])
 
