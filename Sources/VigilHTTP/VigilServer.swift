@@ -127,9 +127,13 @@ public enum VigilServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = buildRouter(runtime: runtime, metrics: metrics, logger: logger)
+        let bodyTimeout = runtime.config.bodyTimeoutSeconds
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [BodyTimeoutHandler(timeout: .seconds(Int64(bodyTimeout)))],
+                    idleTimeout: .seconds(Int64(runtime.config.idleTimeoutSeconds)))),
             configuration: .init(
                 address: .hostname(runtime.config.host, port: runtime.config.port), serverName: "vigil",
                 backlog: 1024),

@@ -11,6 +11,9 @@ public protocol DecisionStore: Sendable {
     func isReadable() async -> Bool
     /// Whether a write could start now (probed without writing anything).
     func canBeginWrite() async -> Bool
+    /// Commits a one-row write to learn whether writes go through again (after a full disk, say); when it
+    /// does, `isWritable` is true again.
+    func probeWrite() async -> Bool
 }
 
 /// A stored decision as the read side serves it.

@@ -66,6 +66,24 @@ public final class GroupCommitWriter: Sendable {
     /// False after a failed commit until one succeeds again; `/readyz` reports it.
     public var isHealthy: Bool { state.withLock { !$0.lastCommitFailed } }
 
+    /// Commits a write of one row, in turn with the batches; success makes the writer healthy again, so a
+    /// service whose disk filled up turns ready by itself once space returns, even with no traffic.
+    public func probe() async -> Bool {
+        do {
+            try await database.pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO write_probe (id, probed_at) VALUES (1, ?)
+                        ON CONFLICT(id) DO UPDATE SET probed_at = excluded.probed_at
+                        """, arguments: [Int64(Date().timeIntervalSince1970 * 1_000_000)])
+            }
+        } catch {
+            return false
+        }
+        state.withLock { $0.lastCommitFailed = false }
+        return true
+    }
+
     /// Takes no more records and returns once every accepted one is committed or failed.
     public func close() async {
         state.withLock { $0.closed = true }

@@ -18,6 +18,8 @@ public final class SQLiteDecisionStore: DecisionStore {
 
     public func canBeginWrite() async -> Bool { await database.canBeginWrite() }
 
+    public func probeWrite() async -> Bool { await writer.probe() }
+
     public func isReadable() async -> Bool { await database.isReadable() }
 
     public func transaction(id: String) async throws -> StoredTransaction? {

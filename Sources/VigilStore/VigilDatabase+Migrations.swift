@@ -280,6 +280,11 @@ extension VigilDatabase {
                     );
                     """)
         }
+        migrator.registerMigration("0006-write-probe") { db in
+            // One row `/readyz` rewrites after a failed commit, to learn whether the disk takes writes again.
+            try db.execute(
+                sql: "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at INTEGER NOT NULL)")
+        }
         return migrator
     }()
 }

@@ -150,10 +150,17 @@ struct AuthAndOpsTests {
         }
     }
 
-    @Test("readiness turns false when the store stops taking writes")
+    @Test("readiness turns false when the store stops taking writes, and true by itself when writes go through")
     func notReady() async throws {
         let server = try await TestServer.make()
-        try await server.runtime.database.pool.write { db in try db.execute(sql: "DROP TABLE cases") }
+        // Writes of payments to review and the readiness probe fail (as on a full disk) once their tables are gone.
+        let schema = try await server.runtime.database.pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT sql FROM sqlite_master WHERE tbl_name IN ('cases', 'write_probe') AND sql IS NOT NULL")
+        }
+        try await server.runtime.database.pool.write { db in
+            try db.execute(sql: "DROP TABLE cases; DROP TABLE write_probe")
+        }
         try await server.test { client in
             // A review-worthy payment cannot be stored without the cases table: 503, then /readyz is false.
             let body = transactionJSON(
@@ -170,6 +177,15 @@ struct AuthAndOpsTests {
             let response6 = try await client.execute(
                 uri: "/v1/transactions/tx-fail", method: .get, headers: server.headers(.admin))
             #expect(response6.status == .notFound)
+            // When writes go through again, readiness sees it with no payment scored in between
+            try await server.runtime.database.pool.write { db in
+                for statement in schema { try db.execute(sql: statement) }
+            }
+            let recovered = try await client.execute(uri: "/readyz", method: .get)
+            #expect(recovered.status == .ok)
+            let again = try await client.execute(
+                uri: "/v1/score", method: .post, headers: server.headers(.scoring), body: ByteBuffer(string: body))
+            #expect(again.status == .ok)
         }
     }
 

@@ -33,7 +33,7 @@ struct StoreTests {
         #expect(
             try database.appliedMigrations() == [
                 "0001-transactions-cases-keys", "0002-model-registry-audit-labels", "0003-review-queue",
-                "0004-rules-lists-alerts", "0005-worker",
+                "0004-rules-lists-alerts", "0005-worker", "0006-write-probe",
             ])
         let (mode, level) = try database.pool.writeWithoutTransaction { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))

@@ -13,12 +13,14 @@ struct OpsController {
         JSONResponse.make(Array(#"{"status":"ok"}"#.utf8), request: request)
     }
 
-    /// Ready when the database answers reads, a write could start, the last commit went through, and a
-    /// model is loaded (the runtime does not start without one).
+    /// Ready when the database answers reads, a write could start, the last commit (or a probe write after
+    /// it failed) went through, and a model is loaded (the runtime does not start without one).
     func ready(_ request: Request, context: VigilRequestContext) async throws -> Response {
         let readable = await runtime.store.isReadable()
         let writable = await runtime.store.canBeginWrite()
-        let committing = runtime.store.isWritable
+        // After a failed commit (a full disk, say), readiness writes one row to see whether writes go through
+        // again: a load balancer that stopped sending traffic would otherwise never see the service recover.
+        let committing = runtime.store.isWritable ? true : await runtime.store.probeWrite()
         guard readable, writable, committing else {
             let failing = [
                 readable ? nil : "the database is not readable", writable ? nil : "a write cannot start",

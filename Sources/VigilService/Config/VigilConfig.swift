@@ -9,6 +9,10 @@ import VigilStore
 /// - `server.port` · `VIGIL_SERVER_PORT` · `8080`
 /// - `server.max_body_bytes` · `VIGIL_SERVER_MAX_BODY_BYTES` · `65536` (request body, after gzip too)
 /// - `server.shutdown_grace_seconds` · `VIGIL_SERVER_SHUTDOWN_GRACE_SECONDS` · `10`
+/// - `server.idle_timeout_seconds` · `VIGIL_SERVER_IDLE_TIMEOUT_SECONDS` · `30` (a connection with no complete request
+///   head for this long is closed: idle keep-alive connections and clients that send headers slowly)
+/// - `server.body_timeout_seconds` · `VIGIL_SERVER_BODY_TIMEOUT_SECONDS` · `30` (a request body must arrive within
+///   this long after its head, or the connection is closed: clients that send bodies slowly)
 /// - `database.path` · `VIGIL_DATABASE_PATH` · `vigil.sqlite`
 /// - `database.synchronous` · `VIGIL_DATABASE_SYNCHRONOUS` · `normal` (`full` also survives power loss)
 /// - `database.commit_window_us` · `VIGIL_DATABASE_COMMIT_WINDOW_US` · `250` (0: commit as soon as the writer is free)
@@ -70,6 +74,8 @@ public struct VigilConfig: Sendable, Equatable {
     public var port = 8080
     public var maxBodyBytes = 65_536
     public var shutdownGraceSeconds = 10
+    public var idleTimeoutSeconds = 30
+    public var bodyTimeoutSeconds = 30
     public var databasePath = "vigil.sqlite"
     public var synchronous = VigilDatabase.SynchronousMode.normal
     public var commitWindowMicros = 250
@@ -114,7 +120,8 @@ public struct VigilConfig: Sendable, Equatable {
 
     /// Every key, in documentation order; anything else in a file or `VIGIL_` variable is refused.
     public static let keys = [
-        "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds", "database.path",
+        "server.host", "server.port", "server.max_body_bytes", "server.shutdown_grace_seconds",
+        "server.idle_timeout_seconds", "server.body_timeout_seconds", "database.path",
         "database.synchronous", "database.commit_window_us", "model.path", "model.max_upload_bytes", "features",
         "high_risk_merchant_categories", "decision.review_at", "decision.decline_at", "reasons.count",
         "review.priority", "review.sample_rate",
@@ -159,6 +166,8 @@ public struct VigilConfig: Sendable, Equatable {
             case "server.port": port = try Self.int(value, place, in: 0...65_535)
             case "server.max_body_bytes": maxBodyBytes = try Self.int(value, place, in: 1_024...16_777_216)
             case "server.shutdown_grace_seconds": shutdownGraceSeconds = try Self.int(value, place, in: 0...600)
+            case "server.idle_timeout_seconds": idleTimeoutSeconds = try Self.int(value, place, in: 1...3_600)
+            case "server.body_timeout_seconds": bodyTimeoutSeconds = try Self.int(value, place, in: 1...3_600)
             case "database.path":
                 guard !value.isEmpty else { throw .invalid(place, "must not be empty") }
                 databasePath = value
