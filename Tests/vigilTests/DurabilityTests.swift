@@ -171,6 +171,61 @@ struct DurabilityTests {
         _ = try await restarted.waitForExit()
     }
 
+    @Test("SIGTERM under load: every request the server took is answered and kept, the rest refused cleanly")
+    func sigtermUnderLoad() async throws {
+        let directory = try temporaryDirectory()
+        let server = try await ServerProcess.start(directory: directory, database: "load.sqlite")
+        let scoring = try #require(server.keys["scoring"])
+        let admin = try #require(server.keys["admin"])
+        // Given 16 clients scoring back to back on kept-alive connections
+        let outcome = ShutdownOutcome()
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for client in 0..<16 {
+                    group.addTask {
+                        for index in 0... {
+                            let id = "load-\(client)-\(index)"
+                            let answer = try? await server.request(
+                                "POST", "/v1/score", key: scoring, body: transactionBody(id, amount: 10 + index % 900))
+                            // Until the server stops taking connections, each request is answered or refused.
+                            outcome.state.withLock { state in
+                                switch answer?.0 {
+                                case 200?: state.answered.append(id)
+                                case let status?: state.refused.append((id, status))
+                                case nil: state.unanswered.append(id)
+                                }
+                            }
+                            if answer == nil || answer?.0 == 503 { return }
+                        }
+                    }
+                }
+            }
+        }
+        // When SIGTERM arrives in the middle of it
+        try await Task.sleep(for: .milliseconds(Int.random(in: 600...1_200)))
+        server.kill(SIGTERM)
+        await load.value
+        #expect(try await server.waitForExit() == 0)
+        #expect(server.log.contains("stopped: every accepted decision is committed"))
+        let (answered, refused, unanswered) = outcome.state.withLock { ($0.answered, $0.refused, $0.unanswered) }
+        #expect(answered.count > 100, "too little load before the signal: \(answered.count)")
+        // Then refusals are 503 problems (the store had closed), never another error
+        #expect(refused.allSatisfy { $0.1 == 503 }, "\(refused.prefix(5))")
+        // ... after a restart every answered payment is stored, and no refused or unanswered one is: a request
+        // the server took and committed but never answered would be stored without an answer.
+        let restarted = try await ServerProcess.start(directory: directory, database: "load.sqlite")
+        for id in answered {
+            #expect(try await restarted.request("GET", "/v1/transactions/\(id)", key: admin).0 == 200, "\(id) lost")
+        }
+        for id in unanswered + refused.map(\.0) {
+            #expect(
+                try await restarted.request("GET", "/v1/transactions/\(id)", key: admin).0 == 404,
+                "\(id) was stored but its client got no answer")
+        }
+        restarted.kill(SIGTERM)
+        _ = try await restarted.waitForExit()
+    }
+
     @Test("keys: create prints a key once, list never shows it, revoke stops it")
     func keysCommand() async throws {
         let directory = try temporaryDirectory()
@@ -228,6 +283,11 @@ struct StartupFaultTests {
         server.kill(SIGTERM)
         #expect(try await server.waitForExit() == 0)
     }
+}
+
+/// What each request of the shutdown load got: an answer, a refusal (status), or nothing (a closed connection).
+final class ShutdownOutcome: Sendable {
+    let state = Mutex<(answered: [String], refused: [(String, Int)], unanswered: [String])>(([], [], []))
 }
 
 /// What the load of one round got answers for.
