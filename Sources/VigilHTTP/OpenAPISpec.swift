@@ -192,6 +192,21 @@ enum OpenAPISpec {
                       parameters:
                         id: $response.body#/transaction_id
                       description: The stored decision for this transaction.
+                    ExplainTransaction:
+                      operationId: explainTransaction
+                      parameters:
+                        id: $response.body#/transaction_id
+                      description: The exact explanation of this decision.
+                    LabelTransaction:
+                      operationId: labelTransaction
+                      parameters:
+                        id: $response.body#/transaction_id
+                      description: A verdict or chargeback for this payment.
+                    GetLabels:
+                      operationId: getLabels
+                      parameters:
+                        id: $response.body#/transaction_id
+                      description: The labels of this payment.
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401':
@@ -423,6 +438,19 @@ enum OpenAPISpec {
                     application/json:
                       schema:
                         $ref: '#/components/schemas/ModelVersion'
+                  links:
+                    GetModelVersion:
+                      operationId: getModelVersion
+                      parameters:
+                        name: $response.body#/name
+                        version: $response.body#/version
+                      description: The version just stored.
+                    PromoteModel:
+                      operationId: promoteModel
+                      parameters:
+                        name: $response.body#/name
+                        version: $response.body#/version
+                      description: Make it challenger or champion.
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401':
@@ -749,6 +777,22 @@ enum OpenAPISpec {
                     application/json:
                       schema:
                         $ref: '#/components/schemas/CaseDetail'
+                  links:
+                    ReleaseCase:
+                      operationId: releaseCase
+                      parameters:
+                        id: $response.body#/case_id
+                      description: Give the claimed case back to the queue.
+                    LabelCaseTransaction:
+                      operationId: labelTransaction
+                      parameters:
+                        id: $response.body#/transaction_id
+                      description: The verdict on the claimed case.
+                    GetClaimedCase:
+                      operationId: getCase
+                      parameters:
+                        id: $response.body#/case_id
+                      description: The claimed case.
                 '204':
                   description: The queue has no unclaimed open case.
                 '401':
@@ -882,6 +926,12 @@ enum OpenAPISpec {
                     application/json:
                       schema:
                         $ref: '#/components/schemas/LabelAnswer'
+                  links:
+                    GetLabelHistory:
+                      operationId: getLabels
+                      parameters:
+                        id: $request.path.id
+                      description: The labels of this payment, the new one included.
                 '200':
                   description: A retry with the same Idempotency-Key; nothing was added.
                   headers:
@@ -1244,6 +1294,22 @@ enum OpenAPISpec {
                     application/json:
                       schema:
                         $ref: '#/components/schemas/RulePage'
+                  links:
+                    GetRule:
+                      operationId: getRule
+                      parameters:
+                        id: $response.body#/id
+                      description: The rule just created.
+                    UpdateRule:
+                      operationId: updateRule
+                      parameters:
+                        id: $response.body#/id
+                      description: A change to the rule (a new version).
+                    ListRuleVersions:
+                      operationId: listRuleVersions
+                      parameters:
+                        id: $response.body#/id
+                      description: The rule's versions.
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401':
@@ -1485,6 +1551,27 @@ enum OpenAPISpec {
                     application/json:
                       schema:
                         $ref: '#/components/schemas/ListPage'
+                  links:
+                    GetList:
+                      operationId: getList
+                      parameters:
+                        name: $response.body#/name
+                      description: The list just created.
+                    AddListItems:
+                      operationId: addListItems
+                      parameters:
+                        name: $response.body#/name
+                      description: More values for the list.
+                    RemoveListItems:
+                      operationId: removeListItems
+                      parameters:
+                        name: $response.body#/name
+                      description: Values to take out of the list.
+                    DeleteList:
+                      operationId: deleteList
+                      parameters:
+                        name: $response.body#/name
+                      description: Delete the list.
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401':
