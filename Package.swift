@@ -63,6 +63,7 @@ let package = Package(
         .target(
             name: "VigilHTTP",
             dependencies: [
+                "CVigilSQLite",
                 "VigilCore",
                 "VigilService",
                 .product(name: "Hummingbird", package: "hummingbird"),

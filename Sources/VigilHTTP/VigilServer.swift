@@ -138,7 +138,7 @@ public enum VigilServer {
                 address: .hostname(runtime.config.host, port: runtime.config.port), serverName: "vigil",
                 backlog: 1024),
             services: [
-                runtime.authenticator, LogFlusher(),
+                runtime.authenticator, LogFlusher(), MemoryTrimmer(),
                 RuleMonitor(rules: runtime.rules, logger: Logger(label: "vigil.rules")),
             ] + (runtime.config.worker.enabled ? [WorkerService(worker: runtime.worker)] : []),
             onServerRunning: onServerRunning,

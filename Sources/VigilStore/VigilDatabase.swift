@@ -9,8 +9,6 @@ public final class VigilDatabase: Sendable {
     public let path: String
     public let pool: DatabasePool
     public let synchronous: SynchronousMode
-    /// Copies the write-ahead log into the database file in the background (see `startCheckpoints`).
-    private let checkpoints: Task<Void, Never>
 
     /// How hard SQLite flushes: `normal` survives a killed process (WAL), `full` also a power cut.
     public enum SynchronousMode: String, Sendable, CaseIterable {
@@ -34,10 +32,12 @@ public final class VigilDatabase: Sendable {
         configuration.label = "vigil"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // Reads through a memory map instead of a read() per page, and a 32 MiB page cache per connection
-            // (five connections at most): index lookups on a large database stop going to the kernel.
+            // Reads through a memory map instead of a read() per page. The writer keeps a 32 MiB page cache (the
+            // index pages every insert walks); the four readers, which read through the map, 8 MiB each. With 32
+            // MiB each the readers' caches kept filling for many minutes of scripts/soak (resident memory +27 MiB
+            // a minute, up to 160 MiB more), which looked like a leak; at 8 MiB they are full within the warm-up.
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA cache_size = -32768")
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -8192" : "PRAGMA cache_size = -32768")
         }
         self.path = path
         self.synchronous = synchronous
@@ -51,10 +51,12 @@ public final class VigilDatabase: Sendable {
             try pool.writeWithoutTransaction { db in
                 // GRDB sets up WAL when the pool opens; pragmas set before that would be reset.
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-                // SQLite's automatic checkpoint stays on: run by the writer right after a commit, it is what lets the
-                // log start over under a steady stream of commits (a checkpoint elsewhere never quite catches up).
-                // `checkpoints` copies the log in the background as well, so that after a long read the writer's
-                // checkpoint finds little left to copy instead of stalling commits while it copies and syncs.
+                // Only the writer checkpoints (SQLite's automatic checkpoint, right after a commit): it is what lets
+                // the log start over under a steady stream of commits. No other connection may checkpoint: SQLite
+                // before 3.51.3 (this machine has 3.40.1) has the "WAL-reset bug", a race that corrupts the file
+                // when one connection checkpoints while another commits and restarts the log. A background
+                // checkpointer on its own connection (here until 2026-11-22) hit it in scripts/soak: "database
+                // disk image is malformed" within ten minutes. https://www.sqlite.org/wal.html#walresetbug
                 let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
                 guard mode.lowercased() == "wal" else {
                     throw StoreError.cannotOpen(path: path, reason: "journal_mode is \(mode), expected wal")
@@ -70,11 +72,6 @@ public final class VigilDatabase: Sendable {
             guard let reason = Self.lockedReason(error, busyTimeout) else { throw error }
             throw StoreError.cannotOpen(path: path, reason: reason)
         }
-        checkpoints = try Self.startCheckpoints(path: path, configuration: configuration, synchronous: synchronous)
-    }
-
-    deinit {
-        checkpoints.cancel()
     }
 
     /// For a database another process holds locked: says so instead of SQLite's bare "database is locked".
@@ -83,37 +80,6 @@ public final class VigilDatabase: Sendable {
         return
             "the file is locked by another process (waited \(Int(busyTimeout)) s for it); is another vigil or a tool "
             + "holding a transaction on it? (\(error.message ?? "database is locked"))"
-    }
-
-    /// How often the background checkpoint runs.
-    static let checkpointInterval = Duration.milliseconds(250)
-
-    /// Every `checkpointInterval`, a PASSIVE checkpoint on a connection of its own: it copies what the log holds
-    /// into the database file without taking the write lock, so commits go on meanwhile. The writer's own automatic
-    /// checkpoint (every 1,000 pages) then has little left to copy, and still starts the log over when it can.
-    private static func startCheckpoints(
-        path: String, configuration: Configuration, synchronous: SynchronousMode
-    ) throws -> Task<Void, Never> {
-        var configuration = configuration
-        configuration.label = "vigil.checkpoint"
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")  // this connection checkpoints only when told to
-        }
-        return Task.detached(priority: .utility) {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: checkpointInterval)
-                    _ = try await queue.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    // A full disk or a busy lock: the next tick tries again; commits are unaffected.
-                    continue
-                }
-            }
-        }
     }
 
     /// The migrations already applied, in order.

@@ -60,6 +60,7 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "vigil")
         let metrics = VigilMetrics()
+        MemoryTrimmer.limitArenas(cores: ProcessInfo.processInfo.activeProcessorCount)
         let runtime: VigilRuntime
         do {
             runtime = try await VigilRuntime.open(

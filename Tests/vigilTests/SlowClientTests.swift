@@ -86,10 +86,11 @@ struct SlowClientTests {
         #expect(try await server.request("GET", "/healthz", key: nil).0 == 200)
         let residentBefore = residentKiB(server.process.processIdentifier)
 
-        // Given 300 clients sending their headers slowly and 300 sending their bodies slowly
+        // Given 100 clients sending their headers slowly and 100 sending their bodies slowly (not more: other suites
+        // run in this process meanwhile, and Foundation still calls select(2), which breaks past descriptor 1023)
         var slowHeaders: [RawConnection] = []
         var slowBodies: [RawConnection] = []
-        for _ in 0..<300 {
+        for _ in 0..<100 {
             let headers = try RawConnection(port: server.port)
             headers.send("POST /v1/score HTTP/1.1\r\nHost: vigil\r\n")
             slowHeaders.append(headers)
@@ -99,10 +100,10 @@ struct SlowClientTests {
                     + "Content-Type: application/json\r\nContent-Length: 4000\r\n\r\n{")
             slowBodies.append(body)
         }
-        // ... and 20 sending a 1 MiB header (the limit is 80 KiB)
+        // ... and 10 sending a 1 MiB header (the limit is 80 KiB)
         let huge = String(repeating: "a", count: 1 << 20)
         var hugeAnswers: [String] = []
-        for _ in 0..<20 {
+        for _ in 0..<10 {
             let connection = try RawConnection(port: server.port)
             connection.send("GET /healthz HTTP/1.1\r\nHost: vigil\r\nX-Huge: \(huge)\r\n\r\n")
             hugeAnswers.append(connection.readAll(seconds: 5))
@@ -115,13 +116,19 @@ struct SlowClientTests {
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }
+        // (each on a new connection: a kept-alive one may be closed by the 2 s idle timeout just as it is reused)
         var slowest = Duration.zero
         for index in 0..<100 {
             let started = ContinuousClock.now
-            let (status, body) = try await server.request(
-                "POST", "/v1/score", key: scoring, body: transactionBody("ordinary-\(index)", amount: 20 + index))
+            let body = transactionBody("ordinary-\(index)", amount: 20 + index)
+            let connection = try RawConnection(port: server.port)
+            connection.send(
+                "POST /v1/score HTTP/1.1\r\nHost: vigil\r\nAuthorization: Bearer \(scoring)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+                    + body)
+            let answer = connection.readAll(seconds: 5)
             slowest = max(slowest, ContinuousClock.now - started)
-            #expect(status == 200, "\(body)")
+            #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
             try await Task.sleep(for: .milliseconds(30))
         }
         await trickle.value

@@ -2,10 +2,15 @@
 --
 -- Per 100 requests: 70 scores of new payments (scoring key), 10 explanations of a payment this thread scored
 -- (scoring key), 8 reads of the review queue (review key), 9 verdicts on a payment this thread scored (review key),
--- and 3 more scores; every 2,000th request is a rule backtest over one day of stored payments (admin key).
--- delay() waits SOAK_DELAY_MS before each request, which is how scripts/soak holds the rate it wants.
+-- and 3 more scores; every 20,000th request of a thread is a rule backtest over the last day of event time
+-- (admin key). delay() waits SOAK_DELAY_MS before each request, which is how scripts/soak holds the rate it wants.
 --
--- Environment: SCORING_KEY, REVIEW_KEY, ADMIN_KEY, BENCH_RUN (unique per wrk run), SOAK_DELAY_MS.
+-- Event time runs faster than the wall clock: each payment of a thread is SOAK_EVENT_STEP seconds after the
+-- thread's previous one, so the history windows (up to 30 days) fill and start to slide within the warm-up,
+-- and the rest of the soak runs at the steady state a long-running service reaches.
+--
+-- Environment: SCORING_KEY, REVIEW_KEY, ADMIN_KEY, BENCH_RUN (unique per wrk run), SOAK_DELAY_MS,
+-- SOAK_EVENT_START (Unix seconds of this run's first payment), SOAK_EVENT_STEP (seconds, default 10).
 -- done() prints one RESULT line (the fields of scripts/wrk/score.lua plus per-kind counts of 2xx answers).
 
 local scoring = os.getenv("SCORING_KEY") or ""
@@ -13,6 +18,8 @@ local review = os.getenv("REVIEW_KEY") or ""
 local admin = os.getenv("ADMIN_KEY") or ""
 local run = os.getenv("BENCH_RUN") or tostring(os.time())
 local pause = tonumber(os.getenv("SOAK_DELAY_MS") or "0")
+local event_start = tonumber(os.getenv("SOAK_EVENT_START") or "1735689600")
+local event_step = tonumber(os.getenv("SOAK_EVENT_STEP") or "10")
 
 local threads = {}
 local count = 0
@@ -34,15 +41,23 @@ function init(args)
     counter = 0
 end
 
+local function event_time(i)
+    return event_start + i * event_step
+end
+
+local function rfc3339(t)
+    return os.date("!%Y-%m-%dT%H:%M:%SZ", t)
+end
+
 local function payment(id, i)
     local a = (i * 7919) % 104729
     local country = countries[(a % #countries) + 1]
     local foreign = countries[((a + 3) % #countries) + 1]
     local body = string.format(
-        '{"transaction_id":"%s","occurred_at":"2025-03-%02dT%02d:%02d:00Z","amount":%.2f,"currency":"EUR",' ..
+        '{"transaction_id":"%s","occurred_at":"%s","amount":%.2f,"currency":"EUR",' ..
         '"card_id":"card_%d","merchant_id":"m_%d","merchant_category":"5411","card_country":"%s",' ..
         '"merchant_country":"%s","channel":"%s"}',
-        id, (a % 28) + 1, a % 24, a % 60, ((a * 37) % 20000) / 100 + 1, a % 5000, a % 400, country,
+        id, rfc3339(event_time(i)), ((a * 37) % 20000) / 100 + 1, a % 5000, a % 400, country,
         (i % 10 == 0) and foreign or country, channels[(a % #channels) + 1])
     return body
 end
@@ -60,12 +75,12 @@ end
 
 function request()
     counter = counter + 1
-    if counter % 2000 == 0 then
-        local day = (counter / 2000) % 28 + 1
+    if counter % 20000 == 0 then
+        local now = event_time(counter)
         return wrk.format("POST", "/v1/rules/backtest",
             { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. admin },
-            string.format('{"expression":"amount > 150 and channel = \\"ecommerce\\"",' ..
-                '"from":"2025-03-%02dT00:00:00Z","to":"2025-03-%02dT23:59:59Z"}', day, day))
+            string.format('{"expression":"amount > 150 and channel = \\"ecommerce\\"","from":"%s","to":"%s"}',
+                rfc3339(now - 86400), rfc3339(now)))
     end
     local slot = counter % 100
     if slot >= 70 and slot < 80 then
