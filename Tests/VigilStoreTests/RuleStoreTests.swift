@@ -211,8 +211,11 @@ struct RuleStoreTests {
             try db.execute(
                 sql: """
                     INSERT INTO labels (transaction_id, label, source, labeled_at, recorded_at, recorded_by)
-                    VALUES ('t3', 'fraud', 'chargeback', 1, 0, 'x'), ('t4', 'legit', 'review', 1, 0, 'x')
+                    VALUES ('t3', 'fraud', 'chargeback', 1, 0, 'x'), ('t4', 'legit', 'review', 1, 0, 'x'),
+                        ('t3', 'legit', 'review', 5, 0, 'x'), ('t5', 'legit', 'review', 1, 0, 'x'),
+                        ('t5', 'fraud', 'review', 3, 0, 'x')
                     """)
+            // (t3: the chargeback outranks a later review; t5: the later of two reviews counts)
         }
         let scan = BacktestScan(database: database)
         var seen = 0
@@ -232,7 +235,11 @@ struct RuleStoreTests {
         }
         #expect(visited == count - 2)
         #expect(seen == count - 2)
-        #expect(labels == [#"{"transaction_id":"t3"}"#: .fraud, #"{"transaction_id":"t4"}"#: .legit])
+        #expect(
+            labels == [
+                #"{"transaction_id":"t3"}"#: .fraud, #"{"transaction_id":"t4"}"#: .legit,
+                #"{"transaction_id":"t5"}"#: .fraud,
+            ])
         #expect(decisions.values.reduce(0, +) == count - 2)
         #expect(decisions.count == 3)
         #expect(margins == (count - 2) / 2)

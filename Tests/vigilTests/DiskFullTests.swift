@@ -41,6 +41,7 @@ struct DiskFullTests {
         defer { _ = try? SmallDisk.run("/bin/umount", ["-l", disk.path]) }
         let database = disk.appendingPathComponent("vigil.sqlite").path
         let server = try await ServerProcess.start(directory: directory, database: database)
+        defer { server.kill(SIGKILL) }  // before the tmpfs is unmounted, if the test stops early
         let scoring = try #require(server.keys["scoring"])
         let review = try #require(server.keys["review"])
         let admin = try #require(server.keys["admin"])

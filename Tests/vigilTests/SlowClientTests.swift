@@ -82,6 +82,7 @@ struct SlowClientTests {
         let server = try await ServerProcess.start(
             directory: directory, database: "slow.sqlite",
             environment: ["VIGIL_SERVER_IDLE_TIMEOUT_SECONDS": "2", "VIGIL_SERVER_BODY_TIMEOUT_SECONDS": "2"])
+        defer { server.kill(SIGKILL) }  // if the test stops early; at the end it is stopped with SIGTERM first
         let scoring = try #require(server.keys["scoring"])
         #expect(try await server.request("GET", "/healthz", key: nil).0 == 200)
         let residentBefore = residentKiB(server.process.processIdentifier)
