@@ -122,41 +122,24 @@ public final class BacktestScan: Sendable {
     /// one-day backtest spent most of a second ranking them all, and scoring's p99 rose with them).
     private static func effectiveLabels(_ db: Database, from: Int64?, to: Int64?) throws -> [Int64: LabelInfo] {
         guard from != nil || to != nil else { return try effectiveLabels(db) }
-        var best: [Int64: (rank: Int, labeledAt: Int64, id: Int64, info: LabelInfo)] = [:]
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT t.id, l.label, l.source, l.labeled_at, l.id FROM transactions t
-                JOIN labels l ON l.transaction_id = t.transaction_id
-                WHERE t.occurred_at >= ? AND t.occurred_at < ?
-                """,
-            arguments: [from ?? Int64.min, to ?? Int64.max])
-        while let row = try rows.next() {
-            let source: String = row[2]
-            let candidate = (
-                rank: LabelSource(rawValue: source)?.rank ?? -1, labeledAt: row[3] as Int64, id: row[4] as Int64,
-                info: LabelInfo(fraud: (row[1] as String) == "fraud", source: source)
-            )
-            let key: Int64 = row[0]
-            if let current = best[key],
-                (current.rank, current.labeledAt, current.id) >= (candidate.rank, candidate.labeledAt, candidate.id)
-            {
-                continue
-            }
-            best[key] = candidate
-        }
-        return best.mapValues(\.info)
+        let inRange = """
+            transaction_id IN (SELECT transaction_id FROM transactions WHERE occurred_at >= ? AND occurred_at < ?)
+            """
+        return try effectiveLabels(
+            db, sql: LabelStore.effectiveLabelsSQL(where: inRange), arguments: [from ?? Int64.min, to ?? Int64.max])
     }
 
     /// Every effective label, by transaction row id (a scan without a range reads the whole table).
-    private static func effectiveLabels(_ db: Database) throws -> [Int64: LabelInfo] {
+    private static func effectiveLabels(
+        _ db: Database, sql: String = LabelStore.effectiveLabelsSQL, arguments: StatementArguments = []
+    ) throws -> [Int64: LabelInfo] {
         var labels: [Int64: LabelInfo] = [:]
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT t.id, e.label, e.source FROM (\(LabelStore.effectiveLabelsSQL)) e
+                SELECT t.id, e.label, e.source FROM (\(sql)) e
                 JOIN transactions t ON t.transaction_id = e.transaction_id
-                """)
+                """, arguments: arguments)
         while let row = try rows.next() {
             labels[row[0]] = LabelInfo(fraud: (row[1] as String) == "fraud", source: row[2])
         }

@@ -60,13 +60,19 @@ public enum LabelStore {
         .joined(separator: " ")
 
     /// One row per labelled transaction: `transaction_id`, `label` (the effective one), `labeled_at`, `source`.
-    static let effectiveLabelsSQL = """
+    static let effectiveLabelsSQL = effectiveLabelsSQL(where: nil)
+
+    /// As `effectiveLabelsSQL`, over the labels that match `condition` (SQL on the `labels` table, its `?`
+    /// arguments bound by the caller), so a caller that needs a few transactions does not rank every label.
+    static func effectiveLabelsSQL(where condition: String?) -> String {
+        """
         SELECT transaction_id, label, labeled_at, source FROM (
             SELECT transaction_id, label, labeled_at, source, ROW_NUMBER() OVER (
                 PARTITION BY transaction_id ORDER BY \(precedenceOrder())) AS position
-            FROM labels)
+            FROM labels\(condition.map { " WHERE " + $0 } ?? ""))
         WHERE position = 1
         """
+    }
 }
 
 extension LabelStore {
