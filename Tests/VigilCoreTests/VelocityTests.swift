@@ -210,4 +210,72 @@ struct VelocityTests {
             for: Transaction(transactionID: "n", occurredAt: "", occurredAtMicros: 0, amount: 1, currency: "EUR"))
         #expect(keyless.count == 2 && keyless.allSatisfy { $0.isNaN })
     }
+
+    @Test("cards that go quiet are let go; payments on time get the same figures; a far-future payment cannot empty it")
+    func quietEntitiesAreLetGo() throws {
+        let specs = ["card_id_count_24h", "card_id_sum_amount_24h", "card_id_first_seen_seconds"].map {
+            VelocitySpec(name: $0)!
+        }
+        let hour: Int64 = 3_600_000_000
+        var ledger = VelocityLedger(specs: specs, latenessMicros: hour, maxEventsPerEntity: 100_000)
+        var random = SplitMix64(seed: 42)
+        var events: [String: [Event]] = [:]
+        var newest: [String: Int64] = [:]
+        var clock: Int64 = 1_700_000_000_000_000
+        var largest = 0
+        var compared = 0
+        var times: [Int64] = []
+        // The ledger's "now" is the median time of the last 15 payments it counted; a card is kept while its
+        // newest payment is within the retention (24 h) and the lateness of it.
+        func expectedKept() -> Set<String> {
+            let now = times.suffix(15).sorted()[7]
+            return Set(newest.filter { $0.value >= now - 25 * hour }.keys)
+        }
+        for index in 0..<30_000 {
+            clock += Int64(random.next() % 60_000_000)  // up to a minute apart: about 12 days in all
+            // 100 card slots, each taking a new card every two days (staggered): about 600 cards in all.
+            let slot = Int64(random.next() % 100)
+            let card = "c\(slot)-\((clock + slot * 48 * hour / 100) / (48 * hour))"
+            let transaction = Transaction(
+                transactionID: "t\(index)", occurredAt: "", occurredAtMicros: clock,
+                amount: Double(random.next() % 10_000) / 100, currency: "EUR", cardID: card)
+            if index % 7 == 0 {
+                let got = ledger.features(for: transaction)
+                for (spec, value) in zip(specs, got) {
+                    let expected = Self.bruteForce(spec, transaction, events: events, frauds: [:])
+                    // First seen reads the retention (24 h + the lateness), as pruning already made it.
+                    guard spec.aggregate != .firstSeenSeconds else {
+                        #expect(value.isNaN == expected.isNaN, "payment \(index)")
+                        continue
+                    }
+                    #expect(value == expected, "payment \(index) \(spec.name): \(value) != \(expected)")
+                    compared += 1
+                }
+            }
+            #expect(ledger.record(transaction) == .added)
+            events["card_id:\(card)", default: []].append(
+                Event(id: transaction.transactionID, time: clock, amount: transaction.amount, card: card))
+            newest[card] = clock
+            times.append(clock)
+            largest = max(largest, ledger.entityCount)
+        }
+        #expect(compared > 8_000)
+        #expect(newest.count > 550)
+        // Active within a day and an hour: about 100 cards, and up to 4,096 payments' worth between sweeps.
+        #expect(largest < 300, "at most \(largest) cards held")
+        ledger.sweepQuiet()
+        let kept = Set(ledger.histories[.cardID]?.keys.map { $0 } ?? [])
+        #expect(kept == expectedKept())
+        // One payment dated ten years ahead does not move "now": the next sweep keeps the active cards.
+        let future = Transaction(
+            transactionID: "future", occurredAt: "", occurredAtMicros: clock + 87_600 * hour, amount: 1,
+            currency: "EUR", cardID: "time-traveller")
+        ledger.record(future)
+        times.append(future.occurredAtMicros)
+        newest["time-traveller"] = future.occurredAtMicros
+        ledger.sweepQuiet()
+        let after = Set(ledger.histories[.cardID]?.keys.map { $0 } ?? [])
+        #expect(after == expectedKept())
+        #expect(after.count > 90 && after.contains("time-traveller"))
+    }
 }

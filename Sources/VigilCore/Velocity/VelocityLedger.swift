@@ -9,7 +9,10 @@
 ///
 /// Memory is bounded: events older than the entity's longest window plus the lateness are dropped, and at most
 /// `maxEventsPerEntity` payments (and as many labels) are kept per entity, the oldest dropped first; beyond that
-/// cap a window's figures are a lower bound (documented in docs/velocity.md).
+/// cap a window's figures are a lower bound (documented in docs/velocity.md). An entity that goes quiet (a card
+/// used once, then replaced) is let go as a whole: `record` looks for quiet entities after as many payments as
+/// there are entities (at least 4,096) and lets go of two of them with each payment after that, so memory
+/// follows the entities active within the retention, not every entity ever seen.
 ///
 /// Not thread-safe: the service shards entities over several ledgers, each behind its own lock.
 public struct VelocityLedger: Sendable {
@@ -47,6 +50,17 @@ public struct VelocityLedger: Sendable {
     /// For each entity kind, the longest window any spec reads (retention).
     let retention: [VelocitySpec.Entity: Int64]
     var histories: [VelocitySpec.Entity: [String: History]] = [:]
+    /// The `occurred_at` of the last payments counted, oldest overwritten first: their median is "now" for
+    /// `sweepQuiet()`, so one payment dated far in the future cannot make every entity look quiet.
+    var recentTimes: [Int64] = []
+    var recentCursor = 0
+    var recordsSinceSweep = 0
+    /// Payments between sweeps: the entities held after the last one (at least 4,096), so a sweep costs O(1) a
+    /// payment.
+    var sweepInterval = VelocityLedger.minimumSweepInterval
+    /// Entities found quiet, to be let go (`letGoQuiet`), and the horizon each kind was judged against.
+    var quiet: [(entity: VelocitySpec.Entity, key: String)] = []
+    var quietHorizons: [VelocitySpec.Entity: Int64] = [:]
 
     public init(specs: [VelocitySpec], latenessMicros: Int64, maxEventsPerEntity: Int = 4096) {
         self.specs = specs
@@ -192,7 +206,80 @@ public struct VelocityLedger: Sendable {
             histories[entity, default: [:]][key] = history
             result = .added
         }
+        if result == .added {
+            if recentTimes.count < Self.recentTimesKept {
+                recentTimes.append(time)
+            } else {
+                recentTimes[recentCursor] = time
+            }
+            recentCursor = (recentCursor + 1) % Self.recentTimesKept
+        }
+        recordsSinceSweep += 1
+        if recordsSinceSweep >= sweepInterval { findQuiet() }
+        if !quiet.isEmpty { letGoQuiet(limit: Self.lettingGoPerPayment) }
         return sawAny ? result : .added
+    }
+
+    static let recentTimesKept = 15
+    static let minimumSweepInterval = 4096
+
+    /// How many entities of all kinds have history.
+    public var entityCount: Int { histories.values.reduce(0) { $0 + $1.count } }
+
+    /// Entities a payment lets go of while some found quiet are waiting: with at most as many found as there
+    /// are entities, and a search once per that many payments, two a payment empty the list before the next.
+    static let lettingGoPerPayment = 2
+
+    /// Finds every entity whose newest payment and newest fraud label are older than its retention (its longest
+    /// window plus the lateness) before "now", the median `occurred_at` of the last payments counted, and queues
+    /// it to be let go, a few per payment (`letGoQuiet`), so no payment waits for thousands of deallocations. A
+    /// payment up to the lateness behind now reads windows that start after that point, so no figure it gets
+    /// changes; only a payment later than that (which would be refused for a busy entity anyway) may find no
+    /// history. Entity kinds whose only features are first/last seen keep everything (their retention has no
+    /// bound). Returns how many entities were found.
+    @discardableResult
+    public mutating func findQuiet() -> Int {
+        recordsSinceSweep = 0
+        sweepInterval = max(Self.minimumSweepInterval, entityCount)
+        quiet = []
+        guard !recentTimes.isEmpty else { return 0 }
+        let now = recentTimes.sorted()[recentTimes.count / 2]
+        for (entity, keep) in retention where keep > 0 {
+            let horizon = now - keep - latenessMicros
+            quietHorizons[entity] = horizon
+            let found =
+                histories[entity]?.compactMap { key, history in Self.newest(history) < horizon ? key : nil } ?? []
+            quiet += found.lazy.map { (entity, $0) }
+        }
+        return quiet.count
+    }
+
+    /// Lets go of up to `limit` of the entities `findQuiet` found, each still quiet (a payment since may have
+    /// woken it). Returns how many were let go.
+    @discardableResult
+    public mutating func letGoQuiet(limit: Int = .max) -> Int {
+        var removed = 0
+        var looked = 0
+        while looked < limit, let (entity, key) = quiet.popLast() {
+            looked += 1
+            guard let history = histories[entity]?[key], let horizon = quietHorizons[entity],
+                Self.newest(history) < horizon
+            else { continue }
+            histories[entity]?.removeValue(forKey: key)
+            removed += 1
+        }
+        return removed
+    }
+
+    /// Finds the quiet entities and lets go of all of them at once.
+    @discardableResult
+    public mutating func sweepQuiet() -> Int {
+        findQuiet()
+        return letGoQuiet()
+    }
+
+    static func newest(_ history: History) -> Int64 {
+        max(history.events.last?.time ?? .min, history.labels.last?.time ?? .min)
     }
 
     /// Takes a payment back out (its decision was not stored after all).
