@@ -49,16 +49,27 @@ local function rfc3339(t)
     return os.date("!%Y-%m-%dT%H:%M:%SZ", t)
 end
 
+-- Customers come and go, as in a service that runs for months: each of the 5,000 card slots takes a new card
+-- (and its holder a new device, e-mail address and IP address) every 30 days of event time, the slots staggered
+-- so some change every day. The history of a card that has gone quiet must be let go, or memory grows with
+-- every card ever seen.
+local churn_period = 30 * 86400
+
 local function payment(id, i)
     local a = (i * 7919) % 104729
     local country = countries[(a % #countries) + 1]
     local foreign = countries[((a + 3) % #countries) + 1]
+    local t = event_time(i)
+    local holder = a % 5000
+    local generation = math.floor((t + holder * churn_period / 5000) / churn_period)
     local body = string.format(
         '{"transaction_id":"%s","occurred_at":"%s","amount":%.2f,"currency":"EUR",' ..
-        '"card_id":"card_%d","merchant_id":"m_%d","merchant_category":"5411","card_country":"%s",' ..
-        '"merchant_country":"%s","channel":"%s"}',
-        id, rfc3339(event_time(i)), ((a * 37) % 20000) / 100 + 1, a % 5000, a % 400, country,
-        (i % 10 == 0) and foreign or country, channels[(a % #channels) + 1])
+        '"card_id":"card_%d_%d","merchant_id":"m_%d","merchant_category":"5411","card_country":"%s",' ..
+        '"merchant_country":"%s","channel":"%s","device_id":"dev_%d_%d","email":"h%d.%d@example.com",' ..
+        '"ip_address":"10.%d.%d.%d"}',
+        id, rfc3339(t), ((a * 37) % 20000) / 100 + 1, holder, generation, a % 400, country,
+        (i % 10 == 0) and foreign or country, channels[(a % #channels) + 1], holder, generation, holder,
+        generation, generation % 256, math.floor(holder / 256), holder % 256)
     return body
 end
 
