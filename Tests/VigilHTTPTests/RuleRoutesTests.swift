@@ -180,7 +180,10 @@ struct RuleRoutesTests {
     func versionsAndExpiry() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            let expires = formatRFC3339(micros: SystemWallClock().nowMicros() + 1_500_000)
+            // Long enough that the steps before the first score finish before it even on a loaded CI machine (at
+            // 1.5 s the rule once expired first); the test then sleeps until just after it.
+            let expiresMicros = SystemWallClock().nowMicros() + 6_000_000
+            let expires = formatRFC3339(micros: expiresMicros)
             let created = try await call(
                 client, server, .post, "/v1/rules",
                 body:
@@ -205,7 +208,9 @@ struct RuleRoutesTests {
 
             let before = try await score(client, server, "tx-de-1")
             #expect(before["decision"] as? String == "decline")
-            try await Task.sleep(for: .milliseconds(1_600))
+            let left = expiresMicros - SystemWallClock().nowMicros()
+            #expect(left > 0, "the rule expired before the first score")
+            try await Task.sleep(for: .microseconds(max(0, left) + 100_000))
             let after = try await score(client, server, "tx-de-2")
             #expect(after["decision"] as? String != "decline")
             #expect((after["rules"] as? [Any])?.isEmpty == true)
