@@ -51,11 +51,11 @@ public struct VelocityLedger: Sendable {
     let retention: [VelocitySpec.Entity: Int64]
     var histories: [VelocitySpec.Entity: [String: History]] = [:]
     /// The `occurred_at` of the last payments counted, oldest overwritten first: their median is "now" for
-    /// `sweepQuiet()`, so one payment dated far in the future cannot make every entity look quiet.
+    /// `findQuiet()`, so one payment dated far in the future cannot make every entity look quiet.
     var recentTimes: [Int64] = []
     var recentCursor = 0
     var recordsSinceSweep = 0
-    /// Payments between sweeps: the entities held after the last one (at least 4,096), so a sweep costs O(1) a
+    /// Payments between searches: the entities held after the last one (at least 4,096), so a search costs O(1) a
     /// payment.
     var sweepInterval = VelocityLedger.minimumSweepInterval
     /// Entities found quiet, to be let go (`letGoQuiet`), and the horizon each kind was judged against.
