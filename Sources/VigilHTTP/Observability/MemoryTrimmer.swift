@@ -12,8 +12,9 @@ import ServiceLifecycle
 /// Every 5 s rather than 30 (2026-12-04, `scripts/soak` sampling every second): right after a trim the process
 /// sat at the same 54 MiB minute after minute, but between trims work that allocates a lot at once (the jumps
 /// came about as often as the soak's backtests) left up to 25 MiB free and still mapped, so memory was a saw
-/// between 54 and 77 MiB and a minute's median depended on where the samples fell. With 5 s the median stays within a few MiB of the floor; p99 and the maximum
-/// rate did not move (a trim walks the free lists of at most four arenas).
+/// between 54 and 77 MiB and a minute's median depended on where the samples fell. With 5 s the median stays
+/// within a few MiB of the floor; p99 and the maximum rate did not move (a trim walks the free lists of at most
+/// four arenas).
 public struct MemoryTrimmer: Service {
     let interval: Duration
 
